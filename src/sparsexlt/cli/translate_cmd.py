@@ -1,0 +1,7 @@
+"""`sparsexlt translate …` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="translate commands.", no_args_is_help=True)
