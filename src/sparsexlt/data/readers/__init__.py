@@ -1,0 +1,1 @@
+"""One module per file format; each defines `read(path, report, **options)` and a `READER`."""

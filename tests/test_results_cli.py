@@ -1,0 +1,145 @@
+"""`sparsexlt results …` through Typer's CliRunner on the real app."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from sparsexlt.cli import app
+from sparsexlt.evaluation.store import ResultRow, ResultsStore
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    """Two runs; the later one (config-b) has results for two targets and two methods."""
+    path = tmp_path_factory.mktemp("cli") / "results.duckdb"
+    store = ResultsStore(path)
+    old = store.start_run("config-a", "{}", "old-run")
+    store.record_results([ResultRow("nusax", "lt-sft", "zs", "eng", "ace", "f1", 0.11, run_id=old)])
+    new = store.start_run("config-b", "{}", "new-run")
+    store.record_results(
+        [
+            ResultRow("nusax", "lt-sft", "zs", "eng", "ace", "f1", 0.6125, run_id=new),
+            ResultRow("nusax", "lt-sft", "zs", "eng", "ban", "f1", 0.4375, run_id=new),
+            ResultRow("nusax", "lora", "zs", "eng", "ace", "f1", 0.5, run_id=new),
+        ]
+    )
+    store.finish_run(new, "succeeded")
+    return path, old, new
+
+
+def _invoke(*args):
+    return runner.invoke(app, ["results", *args])
+
+
+def test_sql_prints_json_csv_and_a_table(db):
+    path, _, _ = db
+    sql = "SELECT target_lang, value FROM results WHERE method = 'lt-sft' ORDER BY value"
+    result = _invoke("sql", sql, "--db", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"target_lang": "ace", "value": 0.11},
+        {"target_lang": "ban", "value": 0.4375},
+        {"target_lang": "ace", "value": 0.6125},
+    ]
+    result = _invoke("sql", sql, "--db", str(path), "--csv")
+    assert list(csv.reader(io.StringIO(result.stdout)))[:2] == [
+        ["target_lang", "value"],
+        ["ace", "0.11"],
+    ]
+    result = _invoke(
+        "sql", "SELECT method, n_languages FROM method_comparison ORDER BY 1", "--db", str(path)
+    )
+    assert result.exit_code == 0
+    assert "lt-sft" in result.stdout and "n_languages" in result.stdout
+
+
+def test_sql_uses_the_environment_database(db, monkeypatch):
+    path, _, _ = db
+    monkeypatch.setenv("SPARSEXLT_RESULTS_DB", str(path))
+    result = _invoke("sql", "SELECT count(*) AS n FROM results", "--json")
+    assert json.loads(result.stdout) == [{"n": 4}]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM results",
+        "INSERT INTO runs (run_id) VALUES ('x')",
+        "UPDATE results SET value = 1",
+        "CREATE TABLE t AS SELECT 1",
+        "DROP VIEW best_by_language",
+        "ATTACH 'other.duckdb' AS other",
+        "COPY (SELECT 1) TO 'out.csv'",
+        "SELECT 1; DELETE FROM results",
+    ],
+)
+def test_sql_refuses_writes(db, statement, tmp_path, monkeypatch):
+    path, _, _ = db
+    monkeypatch.chdir(tmp_path)
+    result = _invoke("sql", statement, "--db", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error:")
+    assert "refused" in result.stderr or "exactly one SQL statement" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+    count = _invoke("sql", "SELECT count(*) AS n FROM results", "--db", str(path), "--json")
+    assert json.loads(count.stdout) == [{"n": 4}]
+
+
+def test_sql_reports_bad_sql_and_missing_database(db, tmp_path):
+    path, _, _ = db
+    result = _invoke("sql", "SELECT * FROM no_such_table", "--db", str(path))
+    assert result.exit_code == 1 and "no_such_table" in result.stderr
+    result = _invoke("sql", "SELECT 1", "--db", str(tmp_path / "absent.duckdb"))
+    assert result.exit_code == 1 and "absent.duckdb: no results database" in result.stderr
+    result = _invoke("sql", "SELECT 1", "--db", str(path), "--json", "--csv")
+    assert result.exit_code != 0
+
+
+def test_show_defaults_to_the_latest_run(db):
+    path, old, new = db
+    result = _invoke("show", "--db", str(path))
+    assert result.exit_code == 0, result.output
+    assert new in result.stdout and "new-run" in result.stdout
+    assert "zs/lora" in result.stdout and "zs/lt-sft" in result.stdout
+    assert "0.6125" in result.stdout and "0.4375" in result.stdout
+    assert "0.11" not in result.stdout
+    result = _invoke("show", "--db", str(path), "--run", old)
+    assert "0.11" in result.stdout and "0.6125" not in result.stdout
+    result = _invoke("show", "--db", str(path), "--run", "nope")
+    assert result.exit_code == 1 and "nope" in result.stderr
+
+
+def test_runs_lists_every_run(db):
+    path, old, new = db
+    result = _invoke("runs", "--db", str(path))
+    assert result.exit_code == 0, result.output
+    assert old in result.stdout and new in result.stdout
+    assert "succeeded" in result.stdout and "running" in result.stdout
+
+
+def test_export_writes_parquet_files(db, tmp_path):
+    path, _, _ = db
+    out = tmp_path / "export"
+    result = _invoke("export", "--parquet", str(out), "--db", str(path))
+    assert result.exit_code == 0, result.output
+    printed = sorted(result.stdout.split())
+    assert printed == sorted(str(p) for p in out.glob("*.parquet"))
+    assert str(out / "best_by_language.parquet") in printed
+
+
+def test_report_prints_markdown_and_writes_the_chart(db):
+    path, _, new = db
+    result = _invoke("report", "--db", str(path), "--chart")
+    assert result.exit_code == 0, result.output
+    assert "| target | zs/lora | zs/lt-sft |" in result.stdout
+    assert "| ace | 0.5 | **0.6125** |" in result.stdout
+    png = path.parent / f"{new}-results.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert f"chart: {png}" in result.stderr
