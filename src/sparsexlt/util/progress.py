@@ -33,10 +33,13 @@ def progress_enabled() -> bool:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, extra: str = "") -> Iterator[Progress]:
+def progress_bar(
+    description: str, total: int | None, extra: str = "", **fields: object
+) -> Iterator[Progress]:
     """A bar with count, elapsed time and ETA; `extra` is a format string over task fields
     (for example "loss {task.fields[loss]:.3f}") updated with `progress.update(task_id, loss=…)`.
 
+    `fields` give the initial values of those task fields, so the first draw has them.
     Yields the Progress object; the task id of the bar is `progress.task_ids[0]`.
     """
     columns = [
@@ -51,7 +54,7 @@ def progress_bar(description: str, total: int | None, extra: str = "") -> Iterat
         columns.append(TextColumn(extra))
     progress = Progress(*columns, console=console, disable=not progress_enabled(), transient=False)
     with progress:
-        progress.add_task(description, total=total)
+        progress.add_task(description, total=total, **fields)
         yield progress
 
 
