@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sparsexlt.data.inspect import Inspection, inspect_file
-from sparsexlt.data.registry import COMMON_OPTIONS, available_formats
+if TYPE_CHECKING:
+    from sparsexlt.data.inspect import Inspection
 
 app = typer.Typer(
     help="Inspect data files and list the formats sparsexlt reads.", no_args_is_help=True
@@ -41,6 +41,8 @@ def inspect_command(
         options["column"] = column
     if labels is not None:
         options["labels"] = [label.strip() for label in labels.split(",") if label.strip()]
+    from sparsexlt.data.inspect import inspect_file
+
     result = inspect_file(path, fmt, task_type, **options)
     typer.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else _describe(result))
     if not result.ok:
@@ -50,6 +52,8 @@ def inspect_command(
 @app.command("formats")
 def formats_command() -> None:
     """List the data formats, their task types and options."""
+    from sparsexlt.data.registry import COMMON_OPTIONS, available_formats
+
     for name, reader in available_formats().items():
         tasks = ", ".join(reader.task_types) or "any (give --task-type)"
         options = ", ".join(reader.options()) or "-"

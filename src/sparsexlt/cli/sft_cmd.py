@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sparsexlt.adapters.legacy_import import import_legacy_sft
-from sparsexlt.adapters.merge import compose, merge_into_folder
-from sparsexlt.adapters.registry import load_component
-from sparsexlt.adapters.sft_format import summarize
-from sparsexlt.adapters.sparse_delta import SparseDelta
+if TYPE_CHECKING:  # torch-heavy modules are imported inside the commands
+    from sparsexlt.adapters.sparse_delta import SparseDelta
 from sparsexlt.errors import SparseXLTError
 
 app = typer.Typer(
@@ -29,6 +26,8 @@ def info_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Method, K, entries and nonzeros per parameter group, size on disk, base fingerprint."""
+    from sparsexlt.adapters.sft_format import summarize
+
     summary = _run(summarize, directory)
     typer.echo(json.dumps(summary) if as_json else _describe(summary))
 
@@ -41,6 +40,8 @@ def compose_command(
 ) -> None:
     """Add SFTs (φ1 + φ2 + …; order does not matter) and save the sum."""
     deltas = [_load_delta(p) for p in sfts]
+    from sparsexlt.adapters.merge import compose
+
     _run(lambda: compose(*deltas).save(out, overwrite=overwrite))
     _done(out)
 
@@ -60,6 +61,8 @@ def import_command(
     overwrite: Overwrite = False,
 ) -> None:
     """Convert an SFT released in the original composable-sft format."""
+    from sparsexlt.adapters.legacy_import import import_legacy_sft
+
     delta = _run(import_legacy_sft, path, prefix=prefix, base_model=base_model)
     _run(delta.save, out, overwrite=overwrite)
     _done(out)
@@ -74,11 +77,16 @@ def merge_command(
 ) -> None:
     """Write a normal model folder with the SFTs added to its weights (tokenizer copied)."""
     deltas = [_load_delta(p) for p in sfts]
+    from sparsexlt.adapters.merge import merge_into_folder
+
     _run(merge_into_folder, model_dir, deltas, out, overwrite=overwrite)
     _done(out)
 
 
 def _load_delta(path: Path) -> SparseDelta:
+    from sparsexlt.adapters.registry import load_component
+    from sparsexlt.adapters.sparse_delta import SparseDelta
+
     component = _run(load_component, path)
     if not isinstance(component, SparseDelta):
         _fail(f"{path}: a {component.method} component is not a sparse fine-tuning")
