@@ -75,9 +75,12 @@ DEDUP_FORMATS: frozenset[str] = frozenset({"smsa-tsv"})
 PATHLESS_FORMATS: frozenset[str] = frozenset({"demo"})
 REMOTE_FORMATS: frozenset[str] = frozenset({"hf"})
 
-# Translation produces sentences, not token-level annotations: translate-train scenarios only
-# exist for tasks whose label belongs to the whole example.
-TRANSLATABLE_TASKS: frozenset[str] = frozenset({"sequence-classification", "pair-classification"})
+# Translate-train needs labels that survive translation: whole-example labels do; token tags
+# (NER, POS) are carried by marker-based span projection (sparsexlt.translation); dependency
+# trees are not projected, so parsing has no translate-train scenarios.
+TRANSLATABLE_TASKS: frozenset[str] = frozenset(
+    {"sequence-classification", "pair-classification", "token-classification"}
+)
 
 NLLB_CODE_PATTERN = r"^[a-z]{3}_[A-Z][a-z]{3}$"
 LANGUAGE_CODE_PATTERN = r"^[a-z][a-z0-9_-]{1,15}$"
