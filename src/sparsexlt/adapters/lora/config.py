@@ -1,0 +1,85 @@
+"""LoRA hyperparameters: one dataclass, every field documented and validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sparsexlt.errors import ConfigError
+
+ALIASES = {"rank": "r"}
+
+
+@dataclass
+class LoraSettings:
+    """How `lora` trains (Hu et al., 2021: W + (alpha/r)·B·A with A: r×in, B: out×r, B = 0 at first).
+
+    r: the rank of every adapted matrix (`rank` is accepted as an alias). Ignored when `k` is set.
+    alpha: scaling numerator; the update is (alpha / r)·B·A. None = 2·r (a scale of 2).
+    dropout: dropout on the LoRA branch's input (0 = none).
+    target_modules: module names to adapt — a full name inside the encoder, its last dotted
+        component (`query`) or a dotted suffix (`attention.output.dense`); None = every
+        `nn.Linear` of the encoder.
+    k: a trainable budget instead of a rank: an int count of LoRA entries, or a float in (0, 1]:
+        that proportion of the encoder's parameters. Ranks are then chosen per matrix so that
+        Σ r·(in + out) is as close to K as possible (see `ranks.ranks_for_budget`).
+    language_sft: train a language component (masked LM): only LoRA trains, no head is exported.
+        None = decide from the model (a masked-LM model → True).
+    seed: initialisation of the A matrices (peft: Kaiming-uniform; B starts at zero).
+    task, language, base_model: recorded in the exported manifest.
+    """
+
+    r: int = 8
+    alpha: float | None = None
+    dropout: float = 0.0
+    target_modules: list[str] | None = None
+    k: int | float | None = None
+    language_sft: bool | None = None
+    seed: int = 0
+    task: str | None = None
+    language: str | None = None
+    base_model: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
+            problems.append(f"r: a positive int rank, got {self.r!r}")
+        if self.alpha is not None and not self.alpha > 0:
+            problems.append(f"alpha: must be > 0 or null, got {self.alpha!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            problems.append(f"dropout: must lie in [0, 1), got {self.dropout!r}")
+        if self.target_modules is not None and not self.target_modules:
+            problems.append("target_modules: an empty list adapts nothing; use null for all")
+        problems += _check_k(self.k)
+        if problems:
+            raise ConfigError("lora hyperparameters", problems)
+
+    @classmethod
+    def from_hparams(cls, hparams: dict[str, Any]) -> LoraSettings:
+        """Build from a method's keyword hyperparameters; unknown names are a ConfigError."""
+        values = dict(hparams)
+        for alias, name in ALIASES.items():
+            if alias in values:
+                if name in values:
+                    raise ConfigError("lora hyperparameters", [f"{alias}: give {name} or {alias}"])
+                values[name] = values.pop(alias)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError("lora hyperparameters", [f"{u}: unknown option" for u in unknown])
+        return cls(**values)
+
+    def alpha_for(self, rank: int) -> float:
+        return float(self.alpha) if self.alpha is not None else 2.0 * rank
+
+
+def _check_k(k: Any) -> list[str]:
+    if k is None:
+        return []
+    if isinstance(k, bool) or not isinstance(k, (int, float)):
+        return [f"k: expected an int count or a float proportion, got {k!r}"]
+    if isinstance(k, float) and not 0.0 < k <= 1.0:
+        return [f"k: a proportion must lie in (0, 1], got {k}"]
+    if isinstance(k, int) and k < 1:
+        return [f"k: must be ≥ 1, got {k}"]
+    return []

@@ -1,0 +1,71 @@
+"""MAD-X hyperparameters: one dataclass, every field documented and validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sparsexlt.errors import ConfigError
+
+
+@dataclass
+class MadxSettings:
+    """How `madx` trains (Pfeiffer et al., 2020, "MAD-X").
+
+    reduction_factor: bottleneck size = hidden size // reduction_factor (16 in MAD-X, for
+        language and task adapters alike).
+    bottleneck: an explicit bottleneck size instead (e.g. to match another method's trainable
+        count); None = from `reduction_factor`.
+    invertible_reduction_factor: the invertible adapter's F and G bottleneck = (hidden // 2) //
+        this (2 in MAD-X). Language adapters only.
+    leave_out: layer indices (0-based) without a bottleneck adapter (MAD-X 2.0 leaves out the
+        last layer's language adapter); [] = every layer.
+    language_sft: train a language adapter (masked LM: bottlenecks + invertible adapter, the
+        head stays frozen) instead of a task adapter (bottlenecks + the head). None = decide from
+        the model (a masked-LM model → language).
+    seed: initialisation of the adapters (D ~ N(0, 0.02²), U = 0: the model starts as the base).
+    task, language, base_model: recorded in the exported manifest.
+    """
+
+    reduction_factor: int = 16
+    bottleneck: int | None = None
+    invertible_reduction_factor: int = 2
+    leave_out: list[int] | None = None
+    language_sft: bool | None = None
+    seed: int = 0
+    task: str | None = None
+    language: str | None = None
+    base_model: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("reduction_factor", "invertible_reduction_factor"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(f"{name}: a positive int, got {value!r}")
+        if self.bottleneck is not None and (
+            isinstance(self.bottleneck, bool)
+            or not isinstance(self.bottleneck, int)
+            or self.bottleneck < 1
+        ):
+            problems.append(f"bottleneck: a positive int or null, got {self.bottleneck!r}")
+        leave_out = self.leave_out or []
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in leave_out):
+            problems.append(f"leave_out: a list of layer indices, got {self.leave_out!r}")
+        if problems:
+            raise ConfigError("madx hyperparameters", problems)
+
+    @classmethod
+    def from_hparams(cls, hparams: dict[str, Any]) -> MadxSettings:
+        """Build from a method's keyword hyperparameters; unknown names are a ConfigError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(hparams) - known)
+        if unknown:
+            raise ConfigError("madx hyperparameters", [f"{u}: unknown option" for u in unknown])
+        return cls(**hparams)
+
+    def bottleneck_size(self, hidden: int) -> int:
+        return self.bottleneck or max(1, hidden // self.reduction_factor)
+
+    def invertible_size(self, hidden: int) -> int:
+        return max(1, (hidden // 2) // self.invertible_reduction_factor)
