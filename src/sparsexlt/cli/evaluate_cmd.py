@@ -1,9 +1,83 @@
-"""`sparsexlt evaluate`."""
+"""`sparsexlt evaluate`: score a base model + SFTs on a data file."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+COMPONENT_DIR = "component"
+MANIFEST = "artifact.json"
 
 
 def register(app: typer.Typer) -> None:
     """Add the `evaluate` command to the root app."""
+    app.command("evaluate")(evaluate)
+
+
+def evaluate(
+    base: Annotated[str, typer.Option("--base", help="Base model: hub id, folder or pkg:…")],
+    task_sft: Annotated[
+        Path, typer.Option("--task-sft", help="Task SFT: an artifact folder or a component.")
+    ],
+    data: Annotated[Path, typer.Option("--data", help="Labelled data file.")],
+    format: Annotated[str, typer.Option("--format", help="Data format (sparsexlt data formats).")],
+    language_sft: Annotated[
+        Path | None, typer.Option("--language-sft", help="Language SFT to compose with.")
+    ] = None,
+    task_type: Annotated[
+        str | None, typer.Option("--task-type", help="Default: from the task SFT artifact.")
+    ] = None,
+    labels: Annotated[
+        str | None, typer.Option("--labels", help="Comma-separated; default: from the artifact.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
+    max_length: Annotated[int, typer.Option("--max-length", min=8)] = 128,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Evaluate θ (BASE) + φ_language + φ_task on DATA and print the metrics.
+
+    An artifact folder of `sparsexlt run`/`train` knows its task type and labels; a bare
+    component folder needs --task-type and --labels."""
+    from sparsexlt.data import read_dataset
+    from sparsexlt.errors import DeterministicError
+    from sparsexlt.models import load_backbone
+    from sparsexlt.recipe.evaluate import evaluate_model
+
+    task_dir, info = _component(task_sft)
+    kind = task_type or info.get("task_type")
+    label_list = labels.split(",") if labels else info.get("labels")
+    if not kind or not label_list:
+        raise typer.BadParameter("--task-type and --labels are needed for a bare component")
+    lang_dir = None if language_sft is None else _component(language_sft)[0]
+    try:
+        scores = evaluate_model(
+            load_backbone(base),
+            base,
+            task_dir,
+            lang_dir,
+            read_dataset(data, format, kind),
+            kind,
+            list(label_list),
+            batch_size=batch_size,
+            max_length=max_length,
+        )
+    except DeterministicError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(scores, sort_keys=True))
+        return
+    for name, value in scores.items():
+        typer.echo(f"{name}\t{value:.4f}" if isinstance(value, float) else f"{name}\t{value}")
+
+
+def _component(folder: Path) -> tuple[Path, dict]:
+    """(component folder, artifact info) of an artifact folder or a bare component folder."""
+    if (folder / COMPONENT_DIR).is_dir():
+        manifest = folder / MANIFEST
+        info = json.loads(manifest.read_text()).get("info", {}) if manifest.is_file() else {}
+        return folder / COMPONENT_DIR, info
+    return folder, {}

@@ -1,9 +1,188 @@
-"""`sparsexlt run`."""
+"""`sparsexlt run CONFIG`: the whole recipe as one ad-hoc Prefect flow run, or its plan.
+
+Heavy imports (torch, transformers, prefect) happen inside the command, so `sparsexlt --help`
+stays fast, and Prefect's defaults (`deployments.prefect_env`) are set before Prefect loads.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+ConfigFile = Annotated[Path, typer.Argument(help="Pipeline config (YAML).", show_default=False)]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a setting: key=value with a dotted key (methods.0.task.steps=10). "
+        "Repeatable.",
+    ),
+]
+ScenarioOption = Annotated[
+    list[str] | None,
+    typer.Option("--scenario", help="Run only this scenario (repeatable; default: all)."),
+]
+MethodOption = Annotated[
+    list[str] | None,
+    typer.Option("--method", help="Run only this method entry, by label or name (repeatable)."),
+]
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option("--target", help="Only what evaluating on this target needs (repeatable)."),
+]
+DaskWorkers = Annotated[
+    int | None,
+    typer.Option(
+        "--dask-workers",
+        min=0,
+        help="Run per-language steps on a local Dask cluster of N worker processes "
+        "(default: the config's execution.dask_workers; 0 = Prefect's thread pool).",
+    ),
+]
+DaskAddress = Annotated[
+    str | None,
+    typer.Option("--dask-address", help="Use an existing Dask scheduler (tcp://host:8786)."),
+]
+OutputDir = Annotated[
+    Path | None,
+    typer.Option("--output-dir", help="Where artifacts and (by default) results go."),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print the plan (jobs and what is already done); run nothing."),
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add the `run` command to the root app."""
+    app.command("run")(run)
+
+
+def run(
+    config: ConfigFile,
+    set_: SetOption = None,
+    scenario: ScenarioOption = None,
+    method: MethodOption = None,
+    target: TargetOption = None,
+    dask_workers: DaskWorkers = None,
+    dask_address: DaskAddress = None,
+    output_dir: OutputDir = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Run the cross-lingual transfer recipe of CONFIG end to end as a Prefect flow.
+
+    Language SFTs → translate-train data → task SFTs per scenario → evaluation of
+    θ + φ_task + φ_target per target → results in DuckDB (path printed at the end). Finished
+    steps are never recomputed: run it again to resume after a crash.
+    """
+    overrides = list(set_ or [])
+    if output_dir is not None:
+        overrides.append(f"output_dir={output_dir}")
+    cfg = _load(config, overrides)
+    if dry_run:
+        _print_plan(cfg, method, scenario, target)
+        return
+    from sparsexlt.deployments.prefect_env import prefect_defaults
+
+    prefect_defaults(cfg.output_dir, quiet=os.environ.get("SPARSEXLT_QUIET") == "1")
+    result = _run_flow(config, overrides, method, scenario, target, dask_workers, dask_address)
+    _print_results(result)
+
+
+def _load(config: Path, overrides: list[str]):
+    """The validated config, or every problem printed and exit code 2 (nothing has started)."""
+    from sparsexlt.config import load_config
+    from sparsexlt.errors import ConfigError
+    from sparsexlt.recipe.validate import preflight
+
+    try:
+        cfg = load_config(config, overrides)
+        preflight(cfg)
+    except ConfigError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(2) from None
+    return cfg
+
+
+def _print_plan(cfg, methods, scenarios, targets) -> None:
+    from sparsexlt.recipe.base_model import known_base
+    from sparsexlt.recipe.describe import describe_plan
+    from sparsexlt.recipe.plan import build_plan, plan_base, restrict_to_targets
+
+    base_job = plan_base(cfg)
+    base = known_base(base_job, cfg.output_dir)
+    fingerprint = base.info["fingerprint"] if base else None
+    try:
+        plan = build_plan(cfg, base_job, fingerprint, methods=methods, scenarios=scenarios)
+    except KeyError as err:
+        raise typer.BadParameter(str(err.args[0])) from None
+    if targets:
+        plan = restrict_to_targets(plan, targets)
+    title = f"Plan of {cfg.name} (config {cfg.config_hash()[:12]}), output {cfg.output_dir}"
+    typer.echo(describe_plan(plan, cfg.output_dir, title))
+
+
+def _run_flow(config, overrides, methods, scenarios, targets, workers, address) -> dict:
+    from sparsexlt.errors import DeterministicError
+    from sparsexlt.flows.pipeline import xlt_pipeline
+
+    try:
+        return xlt_pipeline(
+            str(config.resolve()),
+            overrides=overrides,
+            methods=methods or None,
+            scenarios=scenarios or None,
+            targets=targets or None,
+            dask_workers=workers,
+            dask_address=address,
+        )
+    except (DeterministicError, KeyError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _print_results(result: dict) -> None:
+    """One table per task/metric: a row per scenario and method, a column per target."""
+    from rich.console import Console
+
+    from sparsexlt.evaluation.report import run_tables
+    from sparsexlt.evaluation.store import ResultsStore
+    from sparsexlt.recipe.record import DEMO_NOTE
+
+    console = Console()
+    for table in run_tables(ResultsStore(result["db_path"]), result["run_id"]):
+        console.print(_rich_table(table))
+    if DEMO_NOTE in result["markdown"]:
+        console.print(f"[italic]{DEMO_NOTE}[/italic]")
+    for note in result.get("notes", []):
+        console.print(f"note: {note}")
+    console.print(f"Results database: {result['db_path']}  (run {result['run_id']})")
+    if result.get("chart"):
+        console.print(f"Chart: {result['chart']}")
+
+
+def _rich_table(pivot):
+    from rich.table import Table
+
+    from sparsexlt.config.constants import SCENARIOS
+    from sparsexlt.evaluation.report import format_value
+
+    targets = sorted(pivot.rows)
+    averages = pivot.averages()
+    table = Table(title=pivot.title, title_justify="left")
+    for name in ("scenario", "method", *targets, "average"):
+        table.add_column(name, justify="left" if name in ("scenario", "method") else "right")
+
+    def order(column: str) -> tuple:
+        scenario, _, method = column.partition("/")
+        rank = SCENARIOS.index(scenario) if scenario in SCENARIOS else len(SCENARIOS)
+        return rank, scenario, method
+
+    for column in sorted(pivot.columns, key=order):
+        scenario, _, method = column.partition("/")
+        cells = [format_value(pivot.rows[t].get(column)) for t in targets]
+        table.add_row(scenario, method, *cells, format_value(averages.get(column)))
+    return table

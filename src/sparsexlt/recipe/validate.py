@@ -1,0 +1,82 @@
+"""Checks that need more than the config schema, run before any step starts.
+
+`load_config` already validated the config and checked that every local data file exists. What
+only the recipe can tell is checked here, and every problem is reported at once in one
+`ConfigError`: unknown methods (not in the registry), hyperparameters a method refuses, demo data
+for a task type the generator cannot produce, unknown options of a `tiny:` model.
+"""
+
+from __future__ import annotations
+
+from sparsexlt.config import PipelineConfig
+from sparsexlt.errors import ConfigError
+from sparsexlt.recipe import hparams as hp
+from sparsexlt.recipe.inputs import DEMO
+from sparsexlt.recipe.plan import parse_tiny_spec
+
+DEMO_TASK_TYPES = ("sequence-classification",)
+
+
+def preflight_problems(config: PipelineConfig) -> list[str]:
+    """Every problem found; empty when the run may start."""
+    return [*_method_problems(config), *_demo_problems(config), *_tiny_problems(config)]
+
+
+def preflight(config: PipelineConfig) -> None:
+    """Raise one ConfigError listing every problem (see `preflight_problems`)."""
+    problems = preflight_problems(config)
+    if problems:
+        raise ConfigError(config.source_path or config.name, problems)
+
+
+def _method_problems(config: PipelineConfig) -> list[str]:
+    from sparsexlt.adapters.registry import available_methods, get_method
+
+    problems = []
+    for i, method in enumerate(config.methods):
+        if method.name not in available_methods():
+            problems.append(
+                f"methods.{i}.name: {method.name!r} is not available in this installation "
+                f"(available: {', '.join(available_methods())})"
+            )
+            continue
+        for part in ("language", "task"):
+            if getattr(method, part) is None:
+                continue
+            hparams = hp.method_hparams(method, part, seed=config.seed)
+            try:
+                get_method(method.name)(**hparams)
+            except ConfigError as err:
+                problems += [f"methods.{i}.{part}.extra: {p}" for p in err.problems]
+    return problems
+
+
+def _demo_problems(config: PipelineConfig) -> list[str]:
+    if config.task.type in DEMO_TASK_TYPES:
+        return []
+    problems = []
+    for lang in config.languages:
+        for split, source in lang.task_data.items():
+            if source.format == DEMO:
+                problems.append(
+                    f"languages.{lang.code}.task_data.{split}.format: demo data is "
+                    f"{', '.join(DEMO_TASK_TYPES)} only, not {config.task.type}"
+                )
+    return problems
+
+
+def _tiny_problems(config: PipelineConfig) -> list[str]:
+    from sparsexlt.recipe.base_model import TINY_OPTIONS
+    from sparsexlt.recipe.translate import TINY_TRANSLATOR_OPTIONS
+
+    checks = [("base_model.name_or_path", config.base_model.name_or_path, TINY_OPTIONS)]
+    if config.translation.enabled:
+        checks.append(("translation.model", config.translation.model, TINY_TRANSLATOR_OPTIONS))
+    problems = []
+    for where, ref, known in checks:
+        if not ref.startswith("tiny:"):
+            continue
+        unknown = sorted(set(parse_tiny_spec(ref)) - set(known))
+        if unknown:
+            problems.append(f"{where}: unknown tiny option(s) {unknown}; known: {', '.join(known)}")
+    return problems
