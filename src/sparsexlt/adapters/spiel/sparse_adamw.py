@@ -1,0 +1,141 @@
+"""AdamW in which every sparse entry has its own step count (its "age").
+
+An entry grown at a reselection starts with moments seeded from the growth window and the
+window's length as its age, so its bias correction is its own, not the run's. Per-entry state
+— exp_avg, exp_avg_sq (float32) and step (int16, saturating at 32767 where β^age is 0 for any
+usual β) — lives in flat buffers parallel to the `FlatStore`'s φ, so one update is a handful of
+kernels over all matrices (in chunks of `chunk_elements`, bounding the temporaries). Each φ's
+`optimizer.state[φ]` holds views of its slice, so the state dict is the usual per-parameter one.
+Entries follow their index when indices change: `remap_flat`. Dense parameters (the task head) get
+ordinary AdamW with one step count.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sparsexlt.adapters.spiel.sparse_weight import FlatStore, Remap
+
+PER_ENTRY = ("exp_avg", "exp_avg_sq", "step")
+MAX_AGE = torch.iinfo(torch.int16).max
+
+
+class SparseAdamW(torch.optim.Optimizer):
+    """AdamW; group 0 holds the sparse φ tensors (per-entry age), group 1 dense parameters."""
+
+    def __init__(
+        self,
+        store: FlatStore,
+        dense: list[nn.Parameter],
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        chunk_elements: int = 1 << 23,
+    ):
+        weights = store.weights
+        groups = [
+            {"params": [w.phi for w in weights], "sparse": True},
+            {"params": dense, "sparse": False},
+        ]
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        super().__init__([g for g in groups if g["params"]], {**defaults, "sparse": False})
+        self.store, self.weights = store, weights
+        self.chunk_elements = chunk_elements
+        total = store.phi.numel()
+        device = store.phi.device
+        self.flat = {
+            "exp_avg": torch.zeros(total, dtype=torch.float32, device=device),
+            "exp_avg_sq": torch.zeros(total, dtype=torch.float32, device=device),
+            "step": torch.zeros(total, dtype=torch.int16, device=device),
+        }
+        self._point_state()
+
+    def _point_state(self) -> None:
+        for w in self.weights:
+            self.state[w.phi] = {key: buf[w.start : w.stop] for key, buf in self.flat.items()}
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            if group["sparse"]:
+                self._sparse_step(group)
+            else:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._dense_update(p, group)
+        return loss
+
+    def _sparse_step(self, group: dict) -> None:
+        if all(w.phi.grad is None for w in self.weights):
+            return
+        grad = torch.cat(
+            [
+                w.phi.grad if w.phi.grad is not None else torch.zeros_like(w.phi)
+                for w in self.weights
+            ]
+        )
+        for start in range(0, grad.numel(), self.chunk_elements):
+            chunk = slice(start, start + self.chunk_elements)
+            self._update(
+                self.store.phi[chunk],
+                grad[chunk],
+                *(self.flat[k][chunk] for k in PER_ENTRY),
+                group,
+            )
+
+    @staticmethod
+    def _update(p, g, m, v, age, group) -> None:
+        b1, b2 = group["betas"]
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        age.clamp_(max=MAX_AGE - 1).add_(1)
+        m.lerp_(g, 1.0 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
+        if wd:
+            p.mul_(1.0 - lr * wd)
+        steps = age.float()
+        bc1 = torch.pow(b1, steps).neg_().add_(1.0)
+        bc2 = torch.pow(b2, steps, out=steps).neg_().add_(1.0)
+        denom = v.div(bc2).sqrt_().add_(eps)
+        p.addcdiv_(m.div(bc1), denom, value=-lr)
+
+    def _dense_update(self, p: nn.Parameter, group: dict) -> None:
+        state = self.state[p]
+        if not state:
+            state["exp_avg"] = torch.zeros_like(p)
+            state["exp_avg_sq"] = torch.zeros_like(p)
+            state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+        b1, b2 = group["betas"]
+        state["step"].add_(1)
+        t = float(state["step"])
+        state["exp_avg"].lerp_(p.grad, 1.0 - b1)
+        state["exp_avg_sq"].mul_(b2).addcmul_(p.grad, p.grad, value=1.0 - b2)
+        if group["weight_decay"]:
+            p.mul_(1.0 - group["lr"] * group["weight_decay"])
+        denom = (state["exp_avg_sq"] / (1.0 - b2**t)).sqrt_().add_(group["eps"])
+        p.addcdiv_(state["exp_avg"], denom, value=-group["lr"] / (1.0 - b1**t))
+
+    @torch.no_grad()
+    def remap_flat(self, remap: Remap, seeds: dict[str, torch.Tensor] | None = None) -> None:
+        """After `FlatStore.replace_all`: per-entry state follows its entry; new entries take
+        `seeds` (exp_avg / exp_avg_sq / step, in the remap's order; zeros where absent)."""
+        for key, buf in self.flat.items():
+            new = (seeds or {}).get(key)
+            if new is not None and key == "step":
+                new = new.clamp(max=MAX_AGE)
+            remap.apply(buf, new)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """As torch's, then the sparse state is copied back into the flat buffers."""
+        super().load_state_dict(state_dict)
+        for w in self.weights:
+            loaded = self.state[w.phi]
+            for key, buf in self.flat.items():
+                if key in loaded:
+                    buf[w.start : w.stop].copy_(loaded[key])
+        self._point_state()
