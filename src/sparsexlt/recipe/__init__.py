@@ -18,8 +18,7 @@ Names below are imported lazily, so `import sparsexlt.recipe` stays cheap.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from sparsexlt.util.lazy import lazy_exports
 
 _EXPORTS = {
     "ArtifactRef": "artifacts",
@@ -43,8 +42,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sparsexlt.recipe' has no attribute {name!r}")
-    return getattr(import_module(f"sparsexlt.recipe.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
