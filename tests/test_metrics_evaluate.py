@@ -7,7 +7,8 @@ import torch
 from datasets import Dataset
 
 from sparsexlt.evaluation.evaluate import evaluate
-from sparsexlt.models import build_task_model, load_backbone, load_tokenizer, predict
+from sparsexlt.models import build_task_model, load_backbone, load_tokenizer
+from sparsexlt.models.predict import predict
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
