@@ -2,7 +2,8 @@
 
 Multi-source batches with per-batch language components (`multi_source`, `language_switch`),
 warm-up + linear schedule (`schedule`), exact resume from checkpoints (`checkpoint`),
-gradient synchronisation across processes (`distributed`).
+gradient synchronisation across processes (`distributed`, `shared_loss`, `rank_states`) and
+starting a command on several processes (`launch`).
 
 The names below are imported lazily, so `import sparsexlt.training.distributed` (for example in
 a worker process) does not pull in models and data.
@@ -20,6 +21,7 @@ _EXPORTS = {
     "Source": "multi_source",
     "TrainConfig": "config",
     "TrainResult": "loop",
+    "launch_training": "launch",
     "train": "loop",
 }
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import torch
 
 from sparsexlt.errors import ConfigError
+from sparsexlt.training.distributed import local_rank
 
 Precision = Literal["auto", "fp32", "bf16"]
 
@@ -24,7 +25,9 @@ class TrainConfig:
     steps: optimizer steps per phase; one value for every phase, or a list with one per phase.
     epochs: passes over the multi-source sampler's epoch (see `sparsexlt.data.sampler`) per
         phase, converted to ceil(epochs * batches_per_epoch / grad_accum) steps.
-    batch_size: examples per micro-batch (every micro-batch comes from one source).
+    batch_size: examples per micro-batch (every micro-batch comes from one source). Under N
+        processes this is the global micro-batch: each process takes its slice (about
+        batch_size / N), so the same config trains the same model on 1 or N processes.
     grad_accum: micro-batches per optimizer step (each loss is divided by it).
     lr: peak learning rate of every phase.
     warmup_ratio: share of a phase's steps spent warming up linearly (ceil of ratio * steps).
@@ -38,7 +41,8 @@ class TrainConfig:
     best_metric: name of an `eval_fn` metric; when set, the best export of the last phase is
         saved to `<output_dir>/best` (higher is better unless `greater_is_better=False`).
     seed: seeds torch, python `random`, numpy and the sampler at the start of a fresh run.
-    device: "auto" (cuda when available, else cpu) or a torch device string.
+    device: "auto" (cuda when available, else cpu) or a torch device string; "cuda" without an
+        index means this process's GPU (LOCAL_RANK) under a multi-process launcher.
     precision: "auto" (bf16 autocast on a GPU that supports it, fp32 otherwise), "fp32", "bf16".
     """
 
@@ -89,8 +93,12 @@ class TrainConfig:
 
     def resolved_device(self) -> torch.device:
         if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        else:
+            device = torch.device(self.device)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", local_rank())
+        return device
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
         """bf16 when autocast should run, None for plain fp32."""

@@ -1,21 +1,77 @@
-"""Gradient synchronisation across processes, as one call between backward and optimizer step.
+"""Data parallelism across processes: the process group, and every byte that crosses the wire.
 
-The loop calls `all_reduce_gradients(method.trainable_tensors())` after every language component
-has been reverted and before the optimizer step. In a single process (torch.distributed not
-initialised, or world size 1) it does nothing. Otherwise it averages the gradients: they are
-flattened into buckets of one dtype (at most `bucket_bytes` each), summed with one all-reduce
-per bucket, divided by the world size and copied back. A tensor without a gradient counts as
-zeros, so every rank sends the same layout. Bytes sent are counted for benchmarks.
+Launching: `torchrun` and `accelerate launch` start N copies of a program and describe the group
+in the environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT).
+`init_from_environment()` joins that group (nccl when CUDA is available, else gloo; override
+with SPARSEXLT_DIST_BACKEND), pins the process to GPU LOCAL_RANK, and does nothing in a plain
+single process. The training loop calls it, so `sparsexlt train …` runs unchanged under either
+launcher. No model is wrapped in torch DDP: DDP all-reduces every parameter that requires grad,
+and the sparse methods set requires_grad on whole weights only to receive their gradients.
+
+Gradient synchronisation: the loop calls `all_reduce_gradients(method.trainable_tensors())`
+after every language component has been reverted and before the optimizer step. In a single
+process (torch.distributed not initialised, or world size 1) it does nothing. Otherwise it
+averages the gradients: they are flattened into buckets of one dtype (at most `bucket_bytes`
+each), summed with one all-reduce per bucket, divided by the world size and copied back. A tensor
+without a gradient counts as zeros, so every rank sends the same layout.
+
+Counting: every collective in this module adds its payload to a counter per kind (GRADIENTS,
+LOSS, STATISTICS, INDICES, SETUP, STATE), so benchmarks and tests can check that a sparse
+method's traffic per optimizer step is ∝ K. `bytes_reduced()` is the GRADIENTS counter.
 """
 
 from __future__ import annotations
+
+import atexit
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
 
 DEFAULT_BUCKET_BYTES = 64 * 2**20
 
-_bytes_reduced = 0
+GRADIENTS = "gradients"  # the all-reduced gradients of the trainable tensors, every step
+LOSS = "loss"  # per micro-batch: loss units and loss sum (two float64 values)
+STATISTICS = "statistics"  # selection statistics a method reduces (SpIEL windows)
+INDICES = "indices"  # index sets a method broadcasts (SpIEL reselection and candidates)
+SETUP = "setup"  # once per run: rank 0's initial model state, broadcast
+STATE = "state"  # at checkpoints: per-rank RNG/collator states gathered on rank 0
+
+_bytes: Counter[str] = Counter()
+
+
+# ---- the process group ----------------------------------------------------------------------
+def init_from_environment(backend: str | None = None) -> bool:
+    """Join the group a launcher described in the environment; True when there are ≥ 2 ranks.
+
+    Idempotent; a no-op without WORLD_SIZE > 1 (a plain `python …` run).
+    """
+    if dist.is_available() and dist.is_initialized():
+        return is_distributed()
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
+        return False
+    backend = backend or default_backend()
+    if backend == "nccl":
+        torch.cuda.set_device(local_rank())
+    dist.init_process_group(backend, init_method="env://")
+    atexit.register(_shutdown)
+    return is_distributed()
+
+
+def default_backend() -> str:
+    """SPARSEXLT_DIST_BACKEND, else nccl with CUDA, else gloo."""
+    chosen = os.environ.get("SPARSEXLT_DIST_BACKEND")
+    if chosen:
+        return chosen
+    return "nccl" if torch.cuda.is_available() else "gloo"
+
+
+def _shutdown() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def is_distributed() -> bool:
@@ -30,19 +86,59 @@ def rank() -> int:
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
+def local_rank() -> int:
+    """This process's index on its machine (the GPU it uses); 0 without a launcher."""
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
 def is_main_process() -> bool:
     """Only this process writes checkpoints and outputs."""
     return rank() == 0
 
 
+def comm_device() -> torch.device:
+    """Where tensors must live for the group's backend (nccl: this process's GPU)."""
+    if is_distributed() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def barrier() -> None:
+    if is_distributed():
+        dist.barrier()
+
+
+@contextmanager
+def main_process_first() -> Iterator[None]:
+    """Rank 0 runs the body first; the others run it after rank 0 has finished.
+
+    For work every rank needs but only one should do, when the work is cached by content (the
+    recipe's artifacts): rank 0 builds, the others then find it built. Every rank must enter.
+    """
+    if is_main_process():
+        try:
+            yield
+        finally:
+            barrier()
+    else:
+        barrier()
+        yield
+
+
+# ---- counting -------------------------------------------------------------------------------
 def bytes_reduced() -> int:
     """Gradient bytes this process has all-reduced since the last reset."""
-    return _bytes_reduced
+    return _bytes[GRADIENTS]
+
+
+def communication_bytes() -> dict[str, int]:
+    """Bytes this process sent through each kind of collective since the last reset."""
+    return dict(_bytes)
 
 
 def reset_bytes_reduced() -> None:
-    global _bytes_reduced
-    _bytes_reduced = 0
+    """Zero every counter (gradients and the other kinds)."""
+    _bytes.clear()
 
 
 def gradient_bytes(tensors: list[torch.Tensor]) -> int:
@@ -50,26 +146,107 @@ def gradient_bytes(tensors: list[torch.Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
+# ---- collectives ----------------------------------------------------------------------------
 def all_reduce_gradients(
     tensors: list[torch.Tensor], bucket_bytes: int = DEFAULT_BUCKET_BYTES
 ) -> None:
     """Average the gradients of `tensors` over all processes; a no-op in one process."""
-    global _bytes_reduced
     if not is_distributed():
         return
     for t in tensors:
         if t.grad is None:
             t.grad = torch.zeros_like(t)
+    _reduce_flat([t.grad for t in tensors], GRADIENTS, mean=True, bucket_bytes=bucket_bytes)
+
+
+def all_reduce_(
+    tensors: Sequence[torch.Tensor],
+    kind: str,
+    *,
+    mean: bool = False,
+    bucket_bytes: int = DEFAULT_BUCKET_BYTES,
+) -> None:
+    """Sum (or average) `tensors` in place over all processes; a no-op in one process."""
+    if is_distributed() and tensors:
+        _reduce_flat(list(tensors), kind, mean=mean, bucket_bytes=bucket_bytes)
+
+
+@torch.no_grad()
+def broadcast_(
+    tensors: Sequence[torch.Tensor],
+    kind: str,
+    *,
+    src: int = 0,
+    bucket_bytes: int = DEFAULT_BUCKET_BYTES,
+) -> None:
+    """Overwrite `tensors` in place with rank `src`'s values; a no-op in one process."""
+    if not is_distributed():
+        return
+    for bucket in _buckets(list(tensors), bucket_bytes):
+        flat = torch.cat([t.reshape(-1) for t in bucket])
+        dist.broadcast(flat, src=src)
+        _bytes[kind] += flat.numel() * flat.element_size()
+        _scatter_back(flat, bucket)
+
+
+def all_gather_bytes(data: bytes, kind: str) -> list[bytes]:
+    """Every rank's `data`, in rank order (lengths may differ); [data] in one process."""
+    if not is_distributed():
+        return [data]
+    device = comm_device()
+    local = torch.frombuffer(bytearray(data), dtype=torch.uint8).to(device) if data else None
+    size = torch.tensor([len(data)], dtype=torch.int64, device=device)
+    sizes = [torch.zeros_like(size) for _ in range(world_size())]
+    dist.all_gather(sizes, size)
+    longest = max(int(s) for s in sizes)
+    padded = torch.zeros(longest, dtype=torch.uint8, device=device)
+    if local is not None:
+        padded[: len(data)] = local
+    gathered = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(gathered, padded)
+    _bytes[kind] += longest + size.element_size()
+    return [bytes(g[: int(s)].cpu().numpy()) for g, s in zip(gathered, sizes, strict=True)]
+
+
+class Collectives:
+    """The collectives a fine-tuning method may use to keep its own state identical on every rank.
+
+    The loop hands one to a method that defines `use_collectives(collectives)` (duck-typed, so
+    the adapters layer needs no import of `training`); in one process every call is a no-op.
+    """
+
+    @property
+    def world_size(self) -> int:
+        return world_size()
+
+    @property
+    def rank(self) -> int:
+        return rank()
+
+    def all_reduce(self, tensors: Sequence[torch.Tensor], kind: str, *, mean: bool) -> None:
+        all_reduce_(tensors, kind, mean=mean)
+
+    def broadcast(self, tensors: Sequence[torch.Tensor], kind: str, *, src: int = 0) -> None:
+        broadcast_(tensors, kind, src=src)
+
+
+@torch.no_grad()
+def _reduce_flat(tensors: list[torch.Tensor], kind: str, *, mean: bool, bucket_bytes: int) -> None:
     for bucket in _buckets(tensors, bucket_bytes):
-        flat = torch.cat([t.grad.reshape(-1) for t in bucket])
+        flat = torch.cat([t.reshape(-1) for t in bucket])
         dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-        flat /= dist.get_world_size()
-        _bytes_reduced += flat.numel() * flat.element_size()
-        offset = 0
-        for t in bucket:
-            n = t.numel()
-            t.grad.copy_(flat[offset : offset + n].view_as(t.grad))
-            offset += n
+        if mean:
+            flat /= dist.get_world_size()
+        _bytes[kind] += flat.numel() * flat.element_size()
+        _scatter_back(flat, bucket)
+
+
+def _scatter_back(flat: torch.Tensor, bucket: list[torch.Tensor]) -> None:
+    offset = 0
+    for t in bucket:
+        n = t.numel()
+        t.copy_(flat[offset : offset + n].view_as(t))
+        offset += n
 
 
 def _buckets(tensors: list[torch.Tensor], bucket_bytes: int) -> list[list[torch.Tensor]]:

@@ -17,10 +17,22 @@ and `component/` (the final export). Starting again with the same arguments resu
 newest checkpoint (see `checkpoint.py`); a finished run resumes at its end and just exports.
 The model is left with the method attached and the trained state in place; call
 `method.detach()` to get the base model back.
+
+Several processes (`torchrun`, `accelerate launch`; see `distributed`): every process runs this
+same function. It joins the launcher's process group, takes rank 0's initial model state, and
+trains on its slice of every global batch (`config.batch_size` is the global micro-batch; see
+`shared_loss` for how the per-rank losses are weighted). Per optimizer step only the gradients
+of `method.trainable_tensors()` (plus two numbers per micro-batch) cross the wire, so sparse
+methods send ∝ K. A method with a `use_collectives(collectives)` hook receives the collectives
+it needs to keep its own state (selection statistics, index sets) identical across ranks.
+Only rank 0 writes files and shows progress; every rank evaluates (so all agree on the best
+step) and resumes from the same checkpoint (the output_dir must be on a shared filesystem when
+the processes span machines). `train` returns on every rank after rank 0 has written.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +47,11 @@ from sparsexlt.training.callbacks import Callback, MicroBatch
 from sparsexlt.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from sparsexlt.training.config import TrainConfig
 from sparsexlt.training.distributed import (
+    Collectives,
     all_reduce_gradients,
+    barrier,
+    init_from_environment,
+    is_distributed,
     is_main_process,
     rank,
     world_size,
@@ -47,9 +63,21 @@ from sparsexlt.training.language_switch import (
     place_components,
 )
 from sparsexlt.training.multi_source import Source, build_sampler
-from sparsexlt.training.resume import Optimizers, capture_state, restore_state
+from sparsexlt.training.rank_states import (
+    broadcast_model_state,
+    gather_rank_states,
+    restore_rank_state,
+    seed_this_rank,
+)
+from sparsexlt.training.resume import (
+    Optimizers,
+    agreed_checkpoint,
+    capture_state,
+    restore_state,
+)
 from sparsexlt.training.rng import seed_everything
 from sparsexlt.training.schedule import build_schedule
+from sparsexlt.training.shared_loss import loss_units, share_of_global_mean
 from sparsexlt.util.atomic import atomic_dir, atomic_write_json
 from sparsexlt.util.progress import log, progress_bar
 
@@ -74,6 +102,8 @@ def train(
     callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
     """Train `method` on `model` with batches from `sources`; resumable, see the module doc."""
+    if init_from_environment() and not is_main_process():
+        os.environ["SPARSEXLT_QUIET"] = "1"  # one progress display: rank 0's
     return _Run(model, method, list(sources), config, Path(output_dir), eval_fn, callbacks).run()
 
 
@@ -102,21 +132,27 @@ class _Run:
         self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
 
     def run(self) -> TrainResult:
+        self.model.to(self.device)
+        broadcast_model_state(self.model)
         arguments = describe_arguments(self.model, self.method, self.sources, self.config)
-        checkpoint = latest_checkpoint(self.output_dir)
+        checkpoint = agreed_checkpoint(latest_checkpoint(self.output_dir))
         self.args_hash = check_and_record(self.output_dir, arguments, checkpoint is not None)
         if is_main_process():
             write_arguments(self.output_dir, arguments, self.args_hash)
-        self.model.to(self.device)
         self.model.train()
         pin_base_fingerprint(self.model, self.sources)
         place_components(self.sources, self.device)
-        seed_everything(self.config.seed)
+        seed_everything(self.config.seed)  # the same on every rank: attach draws alike
         self.method.attach(self.model)
+        use_collectives = getattr(self.method, "use_collectives", None)
+        if callable(use_collectives):
+            use_collectives(Collectives())
         first = 0
         if checkpoint is not None:
             self._resume(checkpoint)
             first = self.loop["phase"]
+        else:
+            seed_this_rank(self.config.seed, self.sources)
         for phase in range(first, len(self.phases)):
             if checkpoint is None or phase != first:
                 self._begin_phase(phase)
@@ -191,10 +227,16 @@ class _Run:
         return record
 
     def _micro_batch(self, step: int, micro: int, phase: int, used: list[str]) -> torch.Tensor:
+        """Forward/backward of this rank's slice of one global batch; returns the batch's loss.
+
+        A rank whose slice of a short last batch is empty still runs forward/backward, on the
+        source's first example with weight 0: every rank then takes part in every collective a
+        method may run inside its backward (SpIEL's candidate broadcast).
+        """
         index, example_ids = self.sampler.next_batch()
         source = self.sources[index]
         used.append(source.name)
-        batch = _to_device(source.batch(example_ids), self.device)
+        batch = _to_device(source.batch(example_ids or [0]), self.device)
         with language_applied(self.model, source.language_component):
             event = MicroBatch(
                 step,
@@ -212,8 +254,13 @@ class _Run:
                 self.device.type, dtype=self.autocast, enabled=self.autocast is not None
             ):
                 loss = _loss_of(self.model(**batch))
-            (loss / self.config.grad_accum).backward()
-        return loss.detach()
+            if not is_distributed():
+                (loss / self.config.grad_accum).backward()
+                return loss.detach()
+            units = loss_units(batch) if example_ids else 0
+            weight, global_loss = share_of_global_mean(units, loss)
+            (loss * weight / self.config.grad_accum).backward()
+        return global_loss
 
     def _log_loss(self, record: dict[str, Any]) -> None:
         losses = self.loop["losses"]
@@ -263,6 +310,7 @@ class _Run:
                 _save_component(self.method.export(), self.output_dir / "best")
 
     def _checkpoint(self) -> None:
+        ranks = gather_rank_states(self.sources)  # collective: every rank takes part
         if not is_main_process():
             return
         state = capture_state(
@@ -272,6 +320,7 @@ class _Run:
             (self.optimizer, self.scheduler),
             self.sampler,
             self.sources,
+            ranks,
         )
         step = self.loop["step"]
         path = save_checkpoint(self.output_dir, step, state, self.config.keep_checkpoints)
@@ -290,6 +339,7 @@ class _Run:
             self.sources,
         )
         self.loop = state["loop"]
+        restore_rank_state(state.get("ranks"), self.sources, self.config.seed, self.loop["step"])
         phase = self.phases[self.loop["phase"]]
         log(f"resumed from {path} (step {self.loop['step']}, phase {phase})")
 
@@ -298,6 +348,7 @@ class _Run:
         if is_main_process():
             _save_component(component, self.output_dir / "component")
             atomic_write_json(self.output_dir / "history.json", self.loop["history"])
+        barrier()  # every rank returns once the outputs exist
         return TrainResult(
             component, self.loop["history"], self.loop["step"], self.loop["best"], self.output_dir
         )

@@ -68,6 +68,8 @@ class Source:
 def build_sampler(
     sources: Sequence[Source], batch_size: int, seed: int, num_replicas: int = 1, rank: int = 0
 ) -> MultiSourceSampler:
+    """The loop's sampler: `batch_size` is the global batch; with several replicas each takes
+    its slice of every batch (the union is what one process would train on)."""
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise ValueError(f"source names must be unique, got {names}")
@@ -78,6 +80,7 @@ def build_sampler(
         seed=seed,
         num_replicas=num_replicas,
         rank=rank,
+        sharding="slice",
     )
 
 

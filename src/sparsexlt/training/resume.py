@@ -5,7 +5,11 @@ Restore order (a contract with the methods), on the fresh model the restarted ru
 and statistics, re-merging φ where it keeps it merged) → `method.start_phase(saved phase)` (must
 not redo a phase the state already entered) → the saved values copied into
 `method.trainable_tensors()` → `method.build_optimizer` → optimizer and scheduler state →
-sampler, collator and RNG states.
+sampler, collator and RNG states (rank 0's; each rank's own then follow, see `rank_states`).
+
+Under several processes every rank loads the same checkpoint: `agreed_checkpoint` checks that
+all ranks see the same newest one (they do when the output_dir is shared) and fails on every
+rank otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sparsexlt.adapters.base import FineTuningMethod
 from sparsexlt.data.sampler import MultiSourceSampler
 from sparsexlt.errors import ConfigError
 from sparsexlt.training import rng
+from sparsexlt.training.distributed import SETUP, all_gather_bytes, is_distributed
 from sparsexlt.training.multi_source import Source
 
 Optimizers = tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]
@@ -32,10 +37,14 @@ def capture_state(
     optimizers: Optimizers,
     sampler: MultiSourceSampler,
     sources: Sequence[Source],
+    rank_states: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Everything needed to continue exactly: see `restore_state` for how it goes back."""
+    """Everything needed to continue exactly: see `restore_state` for how it goes back.
+
+    `rank_states`: every rank's RNG/collator states when distributed (`gather_rank_states`).
+    """
     optimizer, scheduler = optimizers
-    return {
+    state = {
         "args_hash": args_hash,
         "loop": loop,
         "trainable": [t.detach() for t in method.trainable_tensors()],
@@ -48,6 +57,29 @@ def capture_state(
         },
         "rng": rng.capture(),
     }
+    if rank_states is not None:
+        state["ranks"] = rank_states
+    return state
+
+
+def agreed_checkpoint(path: Path | None) -> Path | None:
+    """`path` when every rank found the same newest checkpoint; a ConfigError on every rank
+    otherwise (processes on machines that do not share the output_dir)."""
+    if not is_distributed():
+        return path
+    seen = [
+        b.decode() for b in all_gather_bytes(b"" if path is None else path.name.encode(), SETUP)
+    ]
+    if len(set(seen)) > 1:
+        found = ", ".join(f"rank {r}: {name or 'none'}" for r, name in enumerate(seen))
+        raise ConfigError(
+            path or "checkpoints",
+            [
+                f"the processes see different newest checkpoints ({found}); the output_dir "
+                "must be on a filesystem every process shares"
+            ],
+        )
+    return path
 
 
 def restore_state(

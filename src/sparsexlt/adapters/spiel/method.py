@@ -11,6 +11,9 @@ Checkpoints (`state_dict`): indices, φ, the open windows' statistics, the sched
 and the random generator; per-entry optimizer state lives in the optimizer's own state dict.
 Resume order (the loop's contract): attach → start_phase → trainable values copied →
 load_state_dict (re-merges at the restored indices) → build_optimizer → optimizer state.
+
+Several processes: the loop calls `use_collectives`; candidates, window statistics and index
+sets are then kept identical on every rank with traffic ∝ K (see `replicas`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import torch
 from torch import nn
 
 from sparsexlt.adapters.base import FineTuningMethod
-from sparsexlt.adapters.spiel import grad_kernels, selection
+from sparsexlt.adapters.spiel import grad_kernels, replicas, selection
 from sparsexlt.adapters.spiel.config import SpielConfig
 from sparsexlt.adapters.spiel.sm3 import SparseSM3
 from sparsexlt.adapters.spiel.sparse_adamw import SparseAdamW
@@ -70,6 +73,8 @@ class SpielMethod(FineTuningMethod):
         self.micro_per_step = 0  # in the last completed step (0: none yet)
         self._flags: dict[str, bool] = {}
         self._fingerprint: str | None = None
+        self.comm: replicas.Collectives | None = None
+        self.repairs = 0  # index sets adopted from rank 0 because this rank's differed
 
     # ---- lifecycle -------------------------------------------------------------------------
     def attach(self, model: nn.Module) -> None:
@@ -103,6 +108,12 @@ class SpielMethod(FineTuningMethod):
             p.requires_grad_(True)
         self._maybe_open_window(0)
 
+    def use_collectives(self, comm: replicas.Collectives) -> None:
+        """Called by the training loop after `attach`; makes every rank hold rank 0's set."""
+        self.comm = comm
+        self._share_windows()
+        self._agree_on_indices()
+
     def trainable_tensors(self) -> list[nn.Parameter]:
         return [sw.phi for sw in self.weights] + list(self.dense.values())
 
@@ -124,11 +135,13 @@ class SpielMethod(FineTuningMethod):
         self.step = step
         self.micro_per_step, self._micro = self._micro, 0
         self.store.merge_all()
+        replicas.reduce_window_statistics(self.weights, self.comm)
         for sw in self.weights:
             if sw.window is not None:
                 sw.window.fold()
         if selection.is_selection_step(self.config, step):
             self._reselect(step)
+            self._agree_on_indices()
         self._maybe_open_window(step)
 
     def export(self) -> SparseDelta:
@@ -201,6 +214,7 @@ class SpielMethod(FineTuningMethod):
             )  # fmt: skip
         self.step, self.selections = int(state["step"]), int(state["selections"])
         self.generator.set_state(state["generator"].to(torch.uint8).cpu())
+        self._share_windows()
 
     # ---- selection -------------------------------------------------------------------------
     def _maybe_open_window(self, step: int) -> None:
@@ -214,9 +228,20 @@ class SpielMethod(FineTuningMethod):
             count = selection.GrowthWindow.candidate_count(
                 n, sw.k, sw.numel, cfg.candidate_multiplier
             )
-            sw.window = selection.GrowthWindow(
-                n, count, sw.phi.device, buffered=self.micro_per_step != 1
-            )
+            buffered = self.micro_per_step != 1 or replicas.is_multi(self.comm)
+            sw.window = selection.GrowthWindow(n, count, sw.phi.device, buffered, self.comm)
+
+    def _share_windows(self) -> None:
+        """Open windows use the collectives (and, distributed, a per-step buffer)."""
+        for sw in self.weights:
+            if sw.window is not None:
+                sw.window.comm = self.comm
+        if replicas.is_multi(self.comm):
+            replicas.buffer_windows(self.weights)
+
+    def _agree_on_indices(self) -> None:
+        if replicas.agree_on_indices(self.store, self.weights, self.optimizer, self.comm):
+            self.repairs += 1
 
     @torch.no_grad()
     def _reselect(self, step: int) -> None:

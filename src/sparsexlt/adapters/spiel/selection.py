@@ -14,10 +14,9 @@ grow, with AdamW moments seeded as if they had trained through the window.
 MA growth scores every inactive entry by row[r]·col[c] of the SM3 accumulators, block by block
 (`top_outer_product`): never a dense float32 matrix of the weight's size.
 
-Distributed training (not implemented; designed for): every decision is a function of tensors
-— Σg, Σg² (`GrowthWindow.statistics()`), the SM3 accumulators, abs(φ) — so a later change can
-all-reduce those before choosing and broadcast the chosen indices from one rank. Candidates are
-the one local choice (first micro-batch's dense gradient): broadcast them from rank 0.
+Distributed training: every decision is a function of tensors — Σg, Σg², the SM3
+accumulators, abs(φ) — kept identical on every rank; candidates, the one local choice (first
+micro-batch's dense gradient), are rank 0's, broadcast. See `replicas`.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import math
 
 import torch
 
+from sparsexlt.adapters.spiel import replicas
 from sparsexlt.adapters.spiel.config import SpielConfig
 
 NOT_CANDIDATE = -1.0  # score given to active entries (abs gradients are ≥ 0)
@@ -87,13 +87,21 @@ def keep_positions(phi: torch.Tensor, n_drop: int) -> torch.Tensor:
 class GrowthWindow:
     """Candidate statistics of one matrix while an AG selection window is open."""
 
-    def __init__(self, n_grow: int, n_candidates: int, device: torch.device, buffered: bool = True):
+    def __init__(
+        self,
+        n_grow: int,
+        n_candidates: int,
+        device: torch.device,
+        buffered: bool = True,
+        comm: replicas.Collectives | None = None,
+    ):
         self.n_grow = n_grow
         self.n_candidates = n_candidates
         self.device = device
         # One micro-batch per step (known from earlier steps): the micro-batch gradient is the
         # step's, so Σg and Σg² take it directly and no step buffer is kept (4 B/candidate).
         self.buffered = buffered
+        self.comm = comm  # several processes: candidates are rank 0's (see `replicas`)
         self.candidates: torch.Tensor | None = None  # sorted flat int32
         self.step_grad: torch.Tensor | None = None
         self.sum_g: torch.Tensor | None = None
@@ -122,8 +130,9 @@ class GrowthWindow:
             n = min(n, int((scores >= 0).sum()))
         top = top_k(scores, n)
         del scores
-        self.candidates = torch.sort(top if ids is None else ids[top]).values.to(torch.int32)
-        self.n_candidates = n
+        candidates = torch.sort(top if ids is None else ids[top]).values.to(torch.int32)
+        self.candidates = replicas.share_candidates(candidates, self.comm, ids is not None)
+        self.n_candidates = n = self.candidates.numel()
         self.sum_g = torch.zeros(n, dtype=STATS_DTYPE, device=self.device)
         self.sum_g2 = torch.zeros_like(self.sum_g)
         if self.buffered:
