@@ -22,9 +22,7 @@ def take(sampler: MultiSourceSampler, n: int) -> list:
 def test_slices_of_every_batch_add_up_to_the_single_process_batch(replicas):
     single = MultiSourceSampler([13, 7], 5, upsample=[1, 3], seed=3)
     parts = [
-        MultiSourceSampler(
-            [13, 7], 5, upsample=[1, 3], seed=3, num_replicas=replicas, rank=r, sharding="slice"
-        )
+        MultiSourceSampler([13, 7], 5, upsample=[1, 3], seed=3, num_replicas=replicas, rank=r)
         for r in range(replicas)
     ]
     n = 2 * single.batches_per_epoch() + 1  # crosses two epoch boundaries
@@ -39,26 +37,24 @@ def test_slices_of_every_batch_add_up_to_the_single_process_batch(replicas):
 
 
 def test_a_sliced_state_resumes_under_another_replica_count():
-    two = [
-        MultiSourceSampler([9, 4], 4, seed=1, num_replicas=2, rank=r, sharding="slice")
-        for r in (0, 1)
-    ]
+    two = [MultiSourceSampler([9, 4], 4, seed=1, num_replicas=2, rank=r) for r in (0, 1)]
     for sampler in two:
         take(sampler, 5)
     state = json.loads(json.dumps(two[0].state_dict()))
-    alone = MultiSourceSampler([9, 4], 4, seed=1, sharding="slice")
+    alone = MultiSourceSampler([9, 4], 4, seed=1)
     alone.load_state_dict(state)
     reference = MultiSourceSampler([9, 4], 4, seed=1)
     take(reference, 5)
-    assert take(alone, 6) == take(reference, 6)
-    interleaved = MultiSourceSampler([9, 4], 4, seed=1, num_replicas=2, rank=0)
-    with pytest.raises(ValueError, match="sharding"):
-        interleaved.load_state_dict(state)
+    expected = take(reference, 6)
+    assert take(alone, 6) == expected
+    three = MultiSourceSampler([9, 4], 4, seed=1, num_replicas=3, rank=2)
+    three.load_state_dict(state)
+    assert take(three, 6) == [(s, ids[2 * len(ids) // 3 :]) for s, ids in expected]
 
 
 def test_a_global_batch_smaller_than_the_replica_count_is_refused():
     with pytest.raises(ValueError, match="batch_size=2 is the global batch"):
-        MultiSourceSampler([9], 2, num_replicas=3, rank=0, sharding="slice")
+        MultiSourceSampler([9], 2, num_replicas=3, rank=0)
 
 
 def test_loss_units_count_labelled_tokens_or_examples():

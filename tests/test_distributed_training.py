@@ -199,6 +199,15 @@ def worker(tmp: str) -> None:
         time.sleep(0.2 * (1 - rank))  # rank 0 is slower, and still first
         with (tmp_path / "order.txt").open("a") as f:
             f.write(str(rank))
+        report["inside"] = [dd.is_distributed(), dd.world_size(), dd.rank()]
+    report["after"] = [dd.is_distributed(), dd.world_size(), dd.rank()]
+    try:
+        with dd.main_process_first():
+            if rank == 0:
+                raise ValueError("rank 0 could not build it")
+            report["ran_after_failure"] = True
+    except (ValueError, RuntimeError) as error:
+        report["failure"] = f"{type(error).__name__}: {error}"
     try:
         for name in CASES:
             dd.reset_bytes_reduced()
@@ -361,6 +370,13 @@ def test_ranks_that_see_different_checkpoints_refuse(two_process_run):
 
 def test_main_process_first_runs_rank_zero_before_the_others(two_process_run):
     assert (two_process_run / "order.txt").read_text() == "01"
+    for rank in (0, 1):
+        # inside, each process works alone (a training there does not wait for the others)
+        assert report(two_process_run, rank)["inside"] == [False, 1, 0]
+        assert report(two_process_run, rank)["after"] == [True, 2, rank]
+        assert "ran_after_failure" not in report(two_process_run, rank)
+    assert report(two_process_run, 0)["failure"] == "ValueError: rank 0 could not build it"
+    assert report(two_process_run, 1)["failure"].startswith("RuntimeError: rank 1: rank 0 failed")
 
 
 def test_spiel_reselection_is_identical_on_every_rank(two_process_run):

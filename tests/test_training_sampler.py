@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 
 import pytest
@@ -80,18 +79,32 @@ def test_state_of_another_sampler_is_refused():
         MultiSourceSampler([13, 6], 4, seed=2).load_state_dict(state)
 
 
-def test_replicas_split_each_epoch_without_overlap():
+def test_replicas_take_contiguous_slices_of_the_same_batches():
+    """Default (and only) sharding: every replica walks the single-process plan and takes its
+    slice of each batch, so `batch_size` is the global batch."""
     full = MultiSourceSampler([40, 9], 4, upsample=[1, 2], seed=4)
-    plan = take(full, full.batches_per_epoch())
+    plan = take(full, full.batches_per_epoch() + 3)  # into the second epoch
     parts = [
         MultiSourceSampler([40, 9], 4, upsample=[1, 2], seed=4, num_replicas=3, rank=r)
         for r in range(3)
     ]
-    per = parts[0].batches_per_epoch()
-    assert per == math.floor(len(plan) / 3)
-    got = [take(p, per) for p in parts]
-    for r in range(3):
-        assert got[r] == plan[r : 3 * per : 3]
+    assert all(p.batches_per_epoch() == full.batches_per_epoch() for p in parts)
+    got = [take(p, len(plan)) for p in parts]
+    for i, (source, ids) in enumerate(plan):
+        assert [g[i][0] for g in got] == [source] * 3
+        n = len(ids)
+        assert [g[i][1] for g in got] == [ids[r * n // 3 : (r + 1) * n // 3] for r in range(3)]
+
+
+def test_a_state_of_the_removed_interleaving_mode_is_refused_under_several_replicas():
+    state = MultiSourceSampler([9, 4], 4, seed=1).state_dict()
+    old = {**state, "sharding": "interleave", "num_replicas": 2}
+    with pytest.raises(ValueError, match="removed interleaving mode"):
+        MultiSourceSampler([9, 4], 4, seed=1).load_state_dict(old)
+    legacy = {k: v for k, v in state.items() if k != "sharding"}  # one replica: still global
+    resumed = MultiSourceSampler([9, 4], 4, seed=1)
+    resumed.load_state_dict(legacy)
+    assert take(resumed, 3) == take(MultiSourceSampler([9, 4], 4, seed=1), 3)
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print results only."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress bars; print results only."
+    ),
 ) -> None:
     if quiet:
         os.environ["SPARSEXLT_QUIET"] = "1"

@@ -50,6 +50,24 @@ OutputDir = Annotated[
     Path | None,
     typer.Option("--output-dir", help="Where artifacts and (by default) results go."),
 ]
+LauncherOption = Annotated[
+    str | None,
+    typer.Option(
+        "--launcher",
+        help="Run every language-SFT and task-SFT training as `sparsexlt train` on "
+        "--processes local processes started by this launcher: accelerate or torchrun "
+        "(default: the config's execution.launcher). The artifacts are the ones one process "
+        "makes (same keys).",
+    ),
+]
+ProcessesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        min=1,
+        help="Training processes (GPUs) per training step (default: execution.processes).",
+    ),
+]
 DryRun = Annotated[
     bool,
     typer.Option("--dry-run", help="Print the plan (jobs and what is already done); run nothing."),
@@ -70,6 +88,8 @@ def run(
     dask_workers: DaskWorkers = None,
     dask_address: DaskAddress = None,
     output_dir: OutputDir = None,
+    launcher: LauncherOption = None,
+    processes: ProcessesOption = None,
     dry_run: DryRun = False,
 ) -> None:
     """Run the cross-lingual transfer recipe of CONFIG end to end as a Prefect flow.
@@ -81,6 +101,7 @@ def run(
     overrides = list(set_ or [])
     if output_dir is not None:
         overrides.append(f"output_dir={output_dir}")
+    overrides += _execution_overrides(launcher, processes)
     cfg = _load(config, overrides)
     if dry_run:
         _print_plan(cfg, method, scenario, target)
@@ -90,6 +111,18 @@ def run(
     prefect_defaults(cfg.output_dir, quiet=os.environ.get("SPARSEXLT_QUIET") == "1")
     result = _run_flow(config, overrides, method, scenario, target, dask_workers, dask_address)
     _print_results(result)
+
+
+def _execution_overrides(launcher: str | None, processes: int | None) -> list[str]:
+    """`--launcher` / `--processes` as config overrides (validated with the rest)."""
+    if launcher is not None and launcher not in ("none", "accelerate", "torchrun"):
+        raise typer.BadParameter("choose none, accelerate or torchrun", param_hint="--launcher")
+    found = []
+    if launcher is not None:
+        found.append(f"execution.launcher={launcher}")
+    if processes is not None:
+        found.append(f"execution.processes={processes}")
+    return found
 
 
 def _load(config: Path, overrides: list[str]):

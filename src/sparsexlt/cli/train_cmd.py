@@ -1,7 +1,11 @@
 """`sparsexlt train`: one language SFT or one task SFT of a config, without Prefect.
 
-Plain Python over `sparsexlt.recipe.single`, so it also runs under `accelerate launch`. The
-artifact is the very one `sparsexlt run` would produce (same key), and it is reused if present.
+Plain Python over `sparsexlt.recipe.single`, so it also runs under `accelerate launch` /
+`torchrun` (by hand, or started by a pipeline step with `execution.launcher`): it joins the
+launcher's process group first, rank 0 alone prepares the shared inputs, every rank trains,
+rank 0 alone writes the artifact and prints its folder. The artifact is the very one
+`sparsexlt run` would produce (same key, however many processes), and it is reused if present.
+With `execution.launcher` set and no launcher around it, it starts one itself.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ def train(
     from sparsexlt.errors import ConfigError
     from sparsexlt.recipe.single import train_one_language_sft, train_one_task_sft
     from sparsexlt.recipe.validate import preflight
+    from sparsexlt.training.distributed import init_from_environment, is_main_process
 
+    init_from_environment()  # before any work: rank 0 alone builds what all ranks share
     overrides = list(set_ or []) + ([f"output_dir={output_dir}"] if output_dir else [])
     try:
         cfg = load_config(config, overrides)
@@ -57,4 +63,5 @@ def train(
     except (ConfigError, KeyError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(ref.path)
+    if is_main_process():
+        typer.echo(ref.path)

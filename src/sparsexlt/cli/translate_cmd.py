@@ -49,8 +49,8 @@ def languages_command(
     ] = None,
 ) -> None:
     """Resolve language codes to NLLB-200 codes (exit 1 if any is unsupported or unknown)."""
-    from sparsexlt.translation.convert import TranslatorManifest
     from sparsexlt.translation.languages import lookup_language, nllb_codes, resolve_language
+    from sparsexlt.translation.manifest import TranslatorManifest
 
     available = None
     if model_dir is not None:
@@ -91,7 +91,9 @@ def dataset_command(
         str | None, typer.Option(help="Task type, for readers that need it.")
     ] = None,
     beam_size: Annotated[int, typer.Option(help="Beam width (1 = greedy).")] = 4,
-    max_batch_tokens: Annotated[int, typer.Option(help="Source tokens per batch.")] = 4096,
+    max_batch_tokens: Annotated[
+        int, typer.Option(help="Source tokens per batch (raise it on a GPU).")
+    ] = 1024,
     max_input_tokens: Annotated[int, typer.Option(help="Longer inputs are truncated.")] = 256,
     max_output_tokens: Annotated[int, typer.Option(help="Cap on output tokens.")] = 256,
     device: Annotated[str, typer.Option(help="cpu, cuda or auto.")] = "cpu",
@@ -128,6 +130,79 @@ def dataset_command(
         skip_unsupported=skip_unsupported,
     )
     typer.echo(json.dumps({code: str(p) for code, p in paths.items()}))
+
+
+@app.command("adapt")
+def adapt_command(
+    base_model: Annotated[str, typer.Argument(help="NLLB/M2M100 Hugging Face folder or hub id.")],
+    train: Annotated[Path, typer.Option(help="Parallel CSV with a header (e.g. NusaX-MT train).")],
+    eval_file: Annotated[Path, typer.Option("--eval", help="Held-out parallel CSV.")],
+    src_column: Annotated[str, typer.Option(help="Source column, e.g. indonesian.")],
+    tgt_column: Annotated[str, typer.Option(help="Target column, e.g. madurese.")],
+    src: Annotated[str, typer.Option("--src", help="Source language code.")],
+    tgt: Annotated[str, typer.Option("--tgt", help="Target language code.")],
+    out: Annotated[Path, typer.Option(help="Output folder (resumable).")],
+    init_from: Annotated[
+        str | None, typer.Option(help="Related language whose code initialises a new one.")
+    ] = None,
+    method: Annotated[str, typer.Option(help="Fine-tuning method (spiel-ag, lt-sft, full…).")] = (
+        "spiel-ag"
+    ),
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Method option KEY=VALUE (VALUE read as JSON)."),
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 500,
+    batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 8,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-4,
+    device: Annotated[str, typer.Option(help="Training device: auto, cpu, cuda.")] = "auto",
+    quantization: Annotated[
+        Quantization, typer.Option(help="Weight type of the converted models.")
+    ] = Quantization.int8,
+) -> None:
+    """Fine-tune NLLB on parallel data, score chrF/BLEU before and after, merge and convert."""
+    from sparsexlt.translation.adapt import AdaptConfig, adapt_translator
+    from sparsexlt.translation.parallel import read_parallel_csv
+
+    config = AdaptConfig(
+        src_lang=src,
+        tgt_lang=tgt,
+        init_from=init_from,
+        method=method,
+        method_options=_parse_options(option or []),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        quantization=quantization.value,
+    )
+    train_pairs = _run(read_parallel_csv, train, src_column, tgt_column)
+    eval_pairs = _run(read_parallel_csv, eval_file, src_column, tgt_column)
+    result = _run(adapt_translator, base_model, train_pairs, eval_pairs, config, out)
+    report = result.report
+    typer.echo(
+        json.dumps(
+            {
+                "translator": str(result.translator_dir),
+                "tgt_code": report["tgt_code"],
+                "before": report["before"],
+                "after": report["after"],
+            }
+        )
+    )
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
 
 
 def _load_dataset(source: Path, fmt: str | None, task_type: str | None):

@@ -38,6 +38,12 @@ class BaseModelConfig(ConfigModel):
     max_length: Annotated[int, BeforeValidator(_reject_bool), Field(ge=8, le=8192)] = Field(
         128, description="Longest input in tokens; longer inputs are truncated."
     )
+    dropout: Annotated[float, BeforeValidator(_reject_bool), Field(ge=0, lt=1)] | None = Field(
+        None,
+        description="Override every dropout probability of the encoder and the task heads "
+        "built on it; null: the model's own. 0 makes task training draw no random numbers, so "
+        "N processes train the same SFT as one (docs/scaling-out.md). Part of every key.",
+    )
 
     @field_validator("name_or_path")
     @classmethod

@@ -11,6 +11,8 @@ was checked to exist (unless `check_files=False`), so a run fails before any wor
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,18 @@ def load_config(
     if problems:
         raise ConfigError(path, list(dict.fromkeys(problems)))
     config._source = absolute(path)
+    config._overrides = _as_text(overrides)
     return config
+
+
+def _as_text(overrides: Overrides) -> tuple[str, ...]:
+    """The overrides as `key=value` strings that load the same config again (in a launched
+    training process). A mapping's values are written as JSON, which YAML reads back as is."""
+    if overrides is None:
+        return ()
+    if isinstance(overrides, Mapping):
+        return tuple(f"{k}={json.dumps(v, default=str)}" for k, v in overrides.items())
+    return tuple(str(item) for item in overrides)
 
 
 def _context(

@@ -94,6 +94,7 @@ class PipelineConfig(ConfigModel):
     )
 
     _source: Path | None = PrivateAttr(None)
+    _overrides: tuple[str, ...] = PrivateAttr(())
 
     @model_validator(mode="before")
     @classmethod
@@ -128,6 +129,12 @@ class PipelineConfig(ConfigModel):
     def source_path(self) -> Path | None:
         """The config file this was loaded from (None when built directly)."""
         return self._source
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The `--set` overrides it was loaded with, as `key=value` strings: with
+        `source_path`, what loads the same config again (in a launched training process)."""
+        return self._overrides
 
     @property
     def sources(self) -> list[Language]:

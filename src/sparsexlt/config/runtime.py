@@ -28,10 +28,16 @@ class ExecutionConfig(ConfigModel):
     dask_address: str | None = Field(
         None, description="Address of an existing Dask scheduler (tcp://host:8786) to use."
     )
-    launcher: Literal["none", "accelerate"] = Field(
-        "none", description="`accelerate`: training steps run under accelerate launch."
+    launcher: Literal["none", "accelerate", "torchrun"] = Field(
+        "none",
+        description="`accelerate` / `torchrun`: every language-SFT and task-SFT step runs its "
+        "training as `sparsexlt train` on `processes` local processes started by that launcher "
+        "(data parallel; see docs/scaling-out.md). The artifacts are the same ones (same keys) "
+        "a single process makes.",
     )
-    processes: Count = Field(1, description="Training processes (GPUs) per training step.")
+    processes: Count = Field(
+        1, description="Training processes (GPUs) per training step, with a launcher."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ExecutionConfig:
@@ -40,8 +46,8 @@ class ExecutionConfig(ConfigModel):
             problems.append(
                 ("dask_address", "give dask_address (use a cluster) or dask_workers (start one)")
             )
-        if self.processes > 1 and self.launcher != "accelerate":
-            problems.append(("launcher", "processes > 1 needs launcher: accelerate"))
+        if self.processes > 1 and self.launcher == "none":
+            problems.append(("launcher", "processes > 1 needs a launcher (accelerate or torchrun)"))
         if problems:
             fail(problems)
         return self

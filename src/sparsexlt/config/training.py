@@ -53,6 +53,30 @@ def _parse_k(value: Any) -> Any:
 SparsityK = Annotated[int | float | None, BeforeValidator(_parse_k)]
 
 
+def _parse_lr(value: Any) -> Any:
+    """A learning rate (> 0), or a list of them: one per phase."""
+    if isinstance(value, list):
+        return [_positive_rate(v) for v in value]
+    return _positive_rate(value)
+
+
+def _positive_rate(value: Any) -> float:
+    _reject_bool(value)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number or a list of numbers (one per phase), got {value!r}")
+    if not value > 0:
+        raise ValueError(f"a learning rate must be > 0, got {value}")
+    return float(value)
+
+
+LearningRate = Annotated[float | list[float], BeforeValidator(_parse_lr)]
+
+
 class Budget(NamedTuple):
     """How long one phase trains: exactly one of `steps` and `epochs` is set."""
 
@@ -81,7 +105,19 @@ class TrainingConfig(ConfigModel):
         None, description="lt-sft: steps of the sparse fine-tuning of the selected entries."
     )
     phase_epochs: PositiveFloat | None = Field(None, description="lt-sft: epochs of each phase.")
-    lr: PositiveFloat = Field(5e-5, description="Peak learning rate.")
+    lr: LearningRate = Field(
+        5e-5,
+        description="Peak learning rate: one value for every phase, or a list with one per "
+        "phase (lt-sft: [full phase, sparse phase]). Each phase warms up and decays to it anew.",
+    )
+    phase1_lr: PositiveFloat | None = Field(
+        None, description="lt-sft: peak learning rate of the full fine-tuning phase; null: lr."
+    )
+    phase2_lr: PositiveFloat | None = Field(
+        None,
+        description="lt-sft: peak learning rate of the sparse phase (training only the K "
+        "selected entries often wants another rate than the dense phase); null: lr.",
+    )
     batch_size: Count = Field(16, description="Examples per micro-batch.")
     grad_accum: Count = Field(1, description="Micro-batches per optimizer step.")
     warmup_ratio: Annotated[float, BeforeValidator(_reject_bool), Field(ge=0, lt=1)] = Field(
@@ -123,7 +159,21 @@ class TrainingConfig(ConfigModel):
         if (self.phase1_steps is None) != (self.phase2_steps is None):
             missing = "phase2_steps" if self.phase2_steps is None else "phase1_steps"
             fail([(missing, "phase1_steps and phase2_steps go together")])
+        if isinstance(self.lr, list) and (self.phase1_lr, self.phase2_lr) != (None, None):
+            fail([("lr", "give lr as a list or phase1_lr/phase2_lr, not both")])
+        if isinstance(self.lr, list) and not self.lr:
+            fail([("lr", "a list of learning rates needs one per phase")])
         return self
+
+    def learning_rate(self) -> float | list[float]:
+        """`lr` with phase1_lr/phase2_lr filled in: one value when every phase shares it (so
+        `lr: 0.01` and `lr: [0.01, 0.01]` are the same job), else one per phase."""
+        rates: float | list[float] = self.lr
+        if (self.phase1_lr, self.phase2_lr) != (None, None):
+            rates = [self.phase1_lr or self.lr, self.phase2_lr or self.lr]
+        if isinstance(rates, list) and len(set(rates)) == 1:
+            return rates[0]
+        return rates
 
     def budget(self, phase: int = 0) -> Budget:
         """Length of phase `phase` (0-based; lt-sft has phases 0 and 1, others only 0)."""
@@ -170,6 +220,18 @@ class MethodConfig(ConfigModel):
                         part,
                         "phase1_steps/phase2_steps/phase_epochs are for lt-sft, "
                         f"not {self.name}; use steps or epochs",
+                    )
+                )
+            if (cfg.phase1_lr, cfg.phase2_lr) != (None, None) and self.name not in PHASED_METHODS:
+                problems.append(
+                    (f"{part}.phase1_lr", f"phase1_lr/phase2_lr are for lt-sft, not {self.name}")
+                )
+            phases = 2 if self.name in PHASED_METHODS else 1
+            if isinstance(cfg.lr, list) and len(cfg.lr) != phases:
+                problems.append(
+                    (
+                        f"{part}.lr",
+                        f"{len(cfg.lr)} learning rates for the {phases} phase(s) of {self.name}",
                     )
                 )
         if problems:

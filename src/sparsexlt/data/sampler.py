@@ -18,32 +18,30 @@ Determinism: the plan of epoch e depends only on (seed, e, sizes, factors, batch
 sampler's whole state is (epoch, position); `state_dict()` is plain JSON and resuming continues
 with the very next batch.
 
-Several replicas (data-parallel processes), `num_replicas` = R > 1, two ways (`sharding`):
-- "slice" (what the training loop uses): every replica walks the SAME plan, and replica r takes
-  the r-th contiguous slice of each batch: examples [r·n // R, (r+1)·n // R) of a batch of n.
-  Concatenating the slices in rank order gives the single-process batch back, so `batch_size`
-  is the global batch and R processes see exactly what one process would (the basis of the
-  "R processes train the same SFT as one" guarantee). Every replica's batch of a step comes from
-  the same source, so all apply the same language component. A short last batch may leave a
-  replica an empty slice; `batch_size` itself must be ≥ R. The position in the plan does not
-  depend on R, so a state saved under R replicas resumes under any other count.
-- "interleave" (the default, for callers whose `batch_size` means per replica): replica r takes
-  whole batches r, r + R, r + 2R, … of each epoch's plan (truncated so every replica gets the
-  same number); the state then resumes only under the same R.
+Several replicas (data-parallel processes), `num_replicas` = R > 1: every replica walks the
+SAME plan, and replica r takes the r-th contiguous slice of each batch: examples
+[r·n // R, (r+1)·n // R) of a batch of n. Concatenating the slices in rank order gives the
+single-process batch back, so `batch_size` is the global batch and R processes see exactly
+what one process would (the basis of the "R processes train the same SFT as one" guarantee).
+Every replica's batch of a step comes from the same source, so all apply the same language
+component. A short last batch may leave a replica an empty slice; `batch_size` itself must be
+≥ R. The position in the plan does not depend on R, so a state saved under R replicas resumes
+under any other count. (An older "interleave" mode, whole batches r, r + R, … per replica,
+is gone; its states, written under R > 1, are refused with a message saying so.)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 Batch = tuple[int, list[int]]
 """(source index, example indices within that source)."""
 
-Sharding = Literal["interleave", "slice"]
+SHARDING = "slice"  # recorded in states, so a state of the old interleaving mode is recognised
 
 
 class MultiSourceSampler:
@@ -58,25 +56,18 @@ class MultiSourceSampler:
         seed: int = 0,
         num_replicas: int = 1,
         rank: int = 0,
-        sharding: Sharding = "interleave",
     ):
         upsample = [1.0] * len(sizes) if upsample is None else list(upsample)
-        _validate(sizes, batch_size, upsample, num_replicas, rank, sharding)
+        _validate(sizes, batch_size, upsample, num_replicas, rank)
         self.sizes = [int(n) for n in sizes]
         self.batch_size = int(batch_size)
         self.upsample = [float(u) for u in upsample]
         self.seed = int(seed)
         self.num_replicas = int(num_replicas)
         self.rank = int(rank)
-        self.sharding: Sharding = sharding
         self.epoch = 0
         self.position = 0
         self._plan: list[Batch] | None = None
-        if self.batches_per_epoch() == 0:
-            raise ValueError(
-                f"num_replicas={num_replicas} exceeds the {len(self._full_plan(0))} batches "
-                "of an epoch; every replica needs at least one"
-            )
 
     def examples_per_epoch(self) -> list[int]:
         """m_i for every source (see the module docstring)."""
@@ -87,10 +78,8 @@ class MultiSourceSampler:
         return [math.ceil(m / self.batch_size) for m in self.examples_per_epoch()]
 
     def batches_per_epoch(self) -> int:
-        """Batches (or, sliced, batch slices) one replica receives per epoch."""
-        if self.sharding == "slice":
-            return sum(self.batches_per_source())
-        return sum(self.batches_per_source()) // self.num_replicas
+        """Batches of an epoch (each replica receives its slice of every one)."""
+        return sum(self.batches_per_source())
 
     def expected_fractions(self) -> list[float]:
         """Share of batches each source gets: b_i / sum_j b_j."""
@@ -123,19 +112,20 @@ class MultiSourceSampler:
             "upsample": self.upsample,
             "batch_size": self.batch_size,
             "num_replicas": self.num_replicas,
-            "sharding": self.sharding,
+            "sharding": SHARDING,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue where `state` stopped; refuses a state of a differently built sampler.
 
-        A state whose position counts global batches (sliced, or one replica) resumes under
-        any replica count; an interleaved one only under the same count."""
-        state = {"sharding": "interleave", **state}  # states written before slicing existed
-        keys = ["seed", "sizes", "upsample", "batch_size"]
-        if not (_global_position(state) and _global_position(self.state_dict())):
-            keys += ["sharding", "num_replicas"]
-        for key in keys:
+        The position counts global batches, so a state resumes under any replica count."""
+        if state.get("sharding", "interleave") != SHARDING and state["num_replicas"] > 1:
+            raise ValueError(
+                f"sampler state of the removed interleaving mode (written by "
+                f"{state['num_replicas']} replicas): its position is not a global one; "
+                "restart this training"
+            )
+        for key in ["seed", "sizes", "upsample", "batch_size"]:
             if state[key] != getattr(self, key):
                 raise ValueError(
                     f"sampler state does not match: {key}={state[key]!r}, "
@@ -149,13 +139,10 @@ class MultiSourceSampler:
         plan = self._full_plan(epoch)
         if self.num_replicas == 1:
             return plan
-        if self.sharding == "slice":
-            return [(source, self.replica_slice(ids)) for source, ids in plan]
-        usable = (len(plan) // self.num_replicas) * self.num_replicas
-        return plan[self.rank : usable : self.num_replicas]
+        return [(source, self.replica_slice(ids)) for source, ids in plan]
 
     def replica_slice(self, ids: list[int]) -> list[int]:
-        """This replica's contiguous share of one global batch (see "slice" above)."""
+        """This replica's contiguous share of one global batch (see the module docstring)."""
         n, r, size = len(ids), self.rank, self.num_replicas
         return ids[r * n // size : (r + 1) * n // size]
 
@@ -167,10 +154,6 @@ class MultiSourceSampler:
             for start in range(0, len(order), self.batch_size):
                 batches.append((source, order[start : start + self.batch_size].tolist()))
         return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _global_position(state: dict[str, Any]) -> bool:
-    return state["sharding"] == "slice" or state["num_replicas"] == 1
 
 
 def _epoch_count(n: int, u: float) -> int:
@@ -193,7 +176,6 @@ def _validate(
     upsample: Sequence[float],
     num_replicas: int,
     rank: int,
-    sharding: str = "interleave",
 ) -> None:
     if not sizes:
         raise ValueError("at least one source is needed")
@@ -210,9 +192,7 @@ def _validate(
             raise ValueError(f"source {i}: factor {u} leaves no example of {n} in an epoch")
     if not 0 <= rank < num_replicas:
         raise ValueError(f"rank {rank} outside 0..{num_replicas - 1}")
-    if sharding not in ("interleave", "slice"):
-        raise ValueError(f"sharding must be 'interleave' or 'slice', got {sharding!r}")
-    if sharding == "slice" and batch_size < num_replicas:
+    if batch_size < num_replicas:
         raise ValueError(
             f"batch_size={batch_size} is the global batch: it must be >= num_replicas="
             f"{num_replicas} so every replica gets examples"

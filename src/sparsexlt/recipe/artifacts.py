@@ -13,6 +13,10 @@ Builds run one at a time per process (`exclusive`): torch's random number genera
 to a process, so two trainings in threads of one process would interleave their random draws
 (dropout, masking, a model load that reseeds) and the results would depend on timing. Steps
 run in parallel in separate processes (Dask workers), where each has its own generator.
+
+Under a launcher (several processes training one step together, `sparsexlt train` launched by
+`execution.launcher`) a training artifact is made with `produce_together`: every rank trains,
+rank 0 alone publishes, and every rank returns rank 0's artifact.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -123,6 +128,46 @@ def produce(
         return existing
     with exclusive():
         return find(output_dir, kind, key) or _build(output_dir, kind, key, build, language, method)
+
+
+def produce_together(
+    output_dir: str | Path,
+    kind: str,
+    key: str,
+    build: Callable[[Path], dict[str, Any] | None],
+    *,
+    language: str | None = None,
+    method: str | None = None,
+) -> ArtifactRef:
+    """`produce` for a build that every rank of a process group runs together (a data-parallel
+    training): rank 0 decides whether it is needed, every rank runs `build` (for its
+    collectives), rank 0 alone publishes. `build` must write files on rank 0 only (the others
+    get a throwaway folder). In one process this is `produce`."""
+    from sparsexlt.training import distributed as dd
+
+    if not dd.is_distributed():
+        return produce(output_dir, kind, key, build, language=language, method=method)
+    if not dd.main_process_value(find(output_dir, kind, key) is None):
+        return _agreed(output_dir, kind, key)
+    if dd.is_main_process():
+        with exclusive():
+            _build(output_dir, kind, key, build, language, method)
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"{kind}-rank{dd.rank()}-") as tmp:
+            build(Path(tmp))
+    dd.barrier()  # rank 0 has published
+    return _agreed(output_dir, kind, key)
+
+
+def _agreed(output_dir: str | Path, kind: str, key: str) -> ArtifactRef:
+    ref = find(output_dir, kind, key)
+    if ref is None:
+        raise FileNotFoundError(
+            f"{kind} {short(key)}: rank 0 published it, but this process does not see it under "
+            f"{artifact_dir(output_dir, kind, key)}; the output folder must be one all "
+            "processes share"
+        )
+    return ref
 
 
 def _build(output_dir, kind, key, build, language, method) -> ArtifactRef:

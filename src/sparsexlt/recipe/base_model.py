@@ -4,7 +4,8 @@ A hub id or local folder is used as is; `tiny:` builds the tiny XLM-R-style enco
 artifact keyed by its spec and the texts its tokenizer is trained on (the config's unlabelled
 data plus the built-in tiny corpus), so the demo's tokenizer knows the demo languages' words.
 The returned ref carries `info.fingerprint` (of the weights as loaded) and `info.identity`
-(reference key + fingerprint), which every downstream artifact key includes.
+(reference key + fingerprint [+ dropout override]), which every downstream artifact key
+includes. `load_base` applies `base_model.dropout` to every model loaded for training.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def prepare_base_model(job: BaseModelJob, output_dir: str | Path) -> ArtifactRef
         "identity": base_identity(job, fingerprint),
         "dtype": job.dtype,
         "quantization": job.quantization,
+        "dropout": job.dropout,
     }
     ref = ArtifactRef("base-model", job.key, path, content_hash, info=info)
     atomic_write_json(_remembered(output_dir, job), asdict(ref))
@@ -63,12 +65,41 @@ def _remembered(output_dir: str | Path, job: BaseModelJob) -> Path:
 
 
 def load_base(base: ArtifactRef):
-    """A fresh copy of the base encoder as the base-model step resolved it."""
+    """A fresh copy of the base encoder as the base-model step resolved it (with its dropout
+    override applied, which heads built on it then take over)."""
     from sparsexlt.models import load_backbone
 
-    return load_backbone(
+    model = load_backbone(
         base.path, dtype=base.info.get("dtype"), quantization=base.info.get("quantization")
     )
+    dropout = base.info.get("dropout")
+    if dropout is not None:
+        set_dropout(model, dropout)
+    return model
+
+
+DROPOUT_CONFIG_FIELDS = (
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "classifier_dropout",
+    "dropout",
+    "attention_dropout",
+    "activation_dropout",
+)
+
+
+def set_dropout(model, p: float) -> None:
+    """Every dropout module of `model` to probability `p`, and its config's dropout fields too
+    (heads read their dropout from the config when they are built)."""
+    from torch import nn
+
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = p
+    config = getattr(model, "config", None)
+    for name in DROPOUT_CONFIG_FIELDS:
+        if config is not None and hasattr(config, name):
+            setattr(config, name, p)
 
 
 def _build_tiny(job: BaseModelJob, tmp: Path) -> dict:

@@ -22,6 +22,12 @@ def describe_plan(plan: Plan, output_dir: str | Path, title: str = "") -> str:
     )
     if plan.base_identity is None:
         lines.append("  (keys below use the model reference; a run adds its weights' fingerprint)")
+    launch = next((j.launch for j in [*plan.language_sfts, *plan.task_sfts] if j.launch), None)
+    if launch is not None:
+        lines.append(
+            f"Training: every language/task SFT as `sparsexlt train` on {launch.processes} "
+            f"process(es) started by {launch.launcher} (same artifacts as one process)"
+        )
     status = _status(output_dir)
 
     lines.append(f"\nLanguage SFTs ({len(plan.language_sfts)}):")

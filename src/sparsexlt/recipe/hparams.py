@@ -62,7 +62,7 @@ def train_config_kwargs(method: MethodConfig, part: Part, *, seed: int) -> dict[
     kwargs: dict[str, Any] = {
         "batch_size": cfg.batch_size,
         "grad_accum": cfg.grad_accum,
-        "lr": cfg.lr,
+        "lr": cfg.learning_rate(),  # one value, or one per phase (lt-sft phase1_lr/phase2_lr)
         "warmup_ratio": cfg.warmup_ratio,
         "weight_decay": cfg.weight_decay,
         "max_grad_norm": cfg.max_grad_norm,

@@ -4,7 +4,9 @@ The method comes from the registry, so the same step yields a SparseDelta (lt-sf
 full) or a language adapter (madx): the loop and the later steps treat both as components.
 Training runs in `<output_dir>/work/language-sft/<key>/` with checkpoints, so an interrupted
 training resumes; the finished component is published as the artifact
-`<output_dir>/artifacts/language-sft/<key>/component/`.
+`<output_dir>/artifacts/language-sft/<key>/component/`. With `job.launch` the training runs as
+`sparsexlt train` on several processes (`launched`); under a launcher every rank trains and
+rank 0 publishes (`artifacts.produce_together`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sparsexlt.recipe import artifacts
 from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.base_model import load_base
 from sparsexlt.recipe.inputs import load
+from sparsexlt.recipe.launched import launched, should_launch
 from sparsexlt.recipe.plan import LanguageSFTJob
 
 COMPONENT_DIR = "component"
@@ -25,7 +28,10 @@ def train_language_sft(
     job: LanguageSFTJob, base: ArtifactRef, output_dir: str | Path
 ) -> ArtifactRef:
     """The language SFT of `job`, trained now unless its artifact exists."""
-    return artifacts.produce(
+    if should_launch(job.launch):
+        step = ["--method", job.method, "--language", job.language]
+        return launched(output_dir, "language-sft", job.key, job.launch, step)
+    return artifacts.produce_together(
         output_dir,
         "language-sft",
         job.key,
@@ -39,6 +45,7 @@ def _train(job: LanguageSFTJob, base: ArtifactRef, output_dir: Path, tmp: Path) 
     from sparsexlt.adapters.registry import get_method
     from sparsexlt.models import MLMCollator, build_task_model, encode_text_for_mlm, load_tokenizer
     from sparsexlt.training import Source, TrainConfig, train
+    from sparsexlt.training.distributed import is_main_process
 
     tokenizer = load_tokenizer(base.path)
     text = encode_text_for_mlm(load(job.data), tokenizer, max_length=job.max_length)
@@ -54,6 +61,8 @@ def _train(job: LanguageSFTJob, base: ArtifactRef, output_dir: Path, tmp: Path) 
     method = get_method(job.method_name)(**job.hparams)
     work = artifacts.work_dir(output_dir, "language-sft", job.key)
     result = train(model, method, [source], TrainConfig(**job.train), output_dir=work)
+    if not is_main_process():
+        return {}  # rank 0 publishes
     publish_training(work, tmp)
     artifacts.clean_work(output_dir, "language-sft", job.key)
     return {"steps": result.steps, "examples": len(text), "final_loss": _last_loss(result.history)}

@@ -14,6 +14,10 @@ Every job is plain data (JSON-friendly frozen dataclasses) with a `key`: the has
 slice it depends on, the content hashes of its data, the base model's identity and the keys of
 the artifacts it consumes. Equal keys mean equal results, so a finished artifact under a key is
 never recomputed (`artifacts.produce`), and the Prefect cache keys are the same hashes.
+
+Training jobs also carry `launch` (from `execution.launcher`/`processes`): how to start their
+training on several processes. It is left out of the key — the launcher is an execution
+detail, not an input — so N processes publish the artifact one process would, under its key.
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ RECIPE_VERSION = 1  # bump when a step's output changes for the same inputs
 
 @dataclass(frozen=True)
 class BaseModelJob:
-    """The pretrained encoder: a reference, or (`tiny:`) a tiny encoder built from `corpus`."""
+    """The pretrained encoder: a reference, or (`tiny:`) a tiny encoder built from `corpus`.
+
+    `dropout` (base_model.dropout) is applied when the model is loaded for training; it does not
+    change the model folder (not in `key`) but does change what trains on it (in the identity
+    downstream keys use, `base_identity`)."""
 
     name_or_path: str
     dtype: str
@@ -43,6 +51,20 @@ class BaseModelJob:
     tiny: dict[str, Any] | None
     corpus: tuple[DataRef, ...]
     key: str
+    dropout: float | None = None
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Run a training step as `sparsexlt train` on `processes` local processes (`launcher`).
+
+    The launched command reloads the config from `config` with `overrides`, so it plans the
+    same job (same key); rank 0 publishes the artifact the calling step then reads."""
+
+    launcher: str  # "accelerate" | "torchrun"
+    processes: int
+    config: str  # the config file (absolute)
+    overrides: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ class LanguageSFTJob:
     train: dict[str, Any]
     max_length: int
     key: str
+    launch: Launch | None = None  # not part of `key`
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,7 @@ class TaskSFTJob:
     task: dict[str, Any]  # name, type, labels
     validation: DataRef | None
     key: str
+    launch: Launch | None = None  # not part of `key`
 
     @property
     def name(self) -> str:
@@ -216,6 +240,7 @@ def plan_base(config: PipelineConfig) -> BaseModelJob:
         tiny,
         corpus,
         _key("base-model", **identity),
+        config.base_model.dropout,
     )
 
 
@@ -241,8 +266,30 @@ def _local_content(ref: str) -> str | None:
 
 
 def base_identity(base: BaseModelJob, fingerprint: str) -> str:
-    """What downstream keys use: the reference's key plus the loaded weights' fingerprint."""
-    return combine([base.key, fingerprint])
+    """What downstream keys use: the reference's key plus the loaded weights' fingerprint (and
+    the dropout override, when there is one)."""
+    parts = [base.key, fingerprint]
+    if base.dropout is not None:
+        parts.append(f"dropout={base.dropout!r}")
+    return combine(parts)
+
+
+def launch_spec(config: PipelineConfig) -> Launch | None:
+    """How training steps start (`execution.launcher`), or None: in the calling process."""
+    execution = config.execution
+    if execution.launcher == "none":
+        return None
+    if config.source_path is None:
+        from sparsexlt.errors import ConfigError
+
+        raise ConfigError(
+            config.name,
+            ["execution.launcher: a launched training reloads the config from its file; load "
+             "it with load_config(path) (this one was built in memory)"],
+        )  # fmt: skip
+    return Launch(
+        execution.launcher, execution.processes, str(config.source_path), config.overrides
+    )
 
 
 # ---- the whole plan ----------------------------------------------------------------------
@@ -335,7 +382,17 @@ def plan_language_sfts(
             data=data.key,
         )
         jobs.append(
-            LanguageSFTJob(method.key, method.name, lang.code, data, hparams, train, length, key)
+            LanguageSFTJob(
+                method.key,
+                method.name,
+                lang.code,
+                data,
+                hparams,
+                train,
+                length,
+                key,
+                launch_spec(config),
+            )
         )
     return jobs
 
@@ -581,6 +638,7 @@ def plan_task_sft(
         task,
         validation,
         key,
+        launch_spec(config),
     )
 
 

@@ -2,7 +2,11 @@
 
 A task SFT needs its mix's language SFTs and translations; they are produced first (or found
 finished), exactly as the pipeline would, so the artifact is the same one a full run makes.
-Plain Python, no Prefect: runs under `accelerate launch` like any script.
+Plain Python, no Prefect: runs under `accelerate launch` / `torchrun` like any script (the
+pipeline's steps launch it so with `execution.launcher`). Under a launcher, after
+`training.distributed.init_from_environment()` (the caller's): rank 0 alone builds the base
+model and any missing translation (`main_process_first`; the others then find them), every
+rank trains the language SFTs and the SFT asked for together, and rank 0 alone publishes.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from sparsexlt.recipe.translate import (
 
 
 def _plan(config: PipelineConfig, method: str, scenario: str | None) -> tuple[Plan, ArtifactRef]:
+    from sparsexlt.training.distributed import main_process_first
+
     base_job = plan_base(config)
-    base = prepare_base_model(base_job, config.output_dir)
+    with main_process_first():
+        base = prepare_base_model(base_job, config.output_dir)
     scenarios = [scenario] if scenario else None
     try:
         plan = build_plan(
@@ -54,6 +61,8 @@ def train_one_task_sft(
     config: PipelineConfig, method: str, scenario: str, target: str | None = None
 ) -> ArtifactRef:
     """The task SFT of (`method`, `scenario`[, `target` for "-single" scenarios])."""
+    from sparsexlt.training.distributed import main_process_first
+
     plan, base = _plan(config, method, scenario)
     job = _pick(plan.task_sfts, target, config)
     out = config.output_dir
@@ -61,17 +70,22 @@ def train_one_task_sft(
     language = {
         j.key: train_language_sft(j, base, out) for j in plan.language_sfts if j.key in wanted_lang
     }
-    wanted_tr = {p.translation_key for p in job.parts}
-    translations = {}
-    if any(wanted_tr - {None}) and plan.translator is not None:
-        translator = prepare_translator(plan.translator, out)
-        needed = [j for j in plan.translations if j.key in wanted_tr]
-        models = {plan.translator.key: translator}
-        for job in plan.mt_adaptations:
-            if job.key in {t.translator_key for t in needed}:
-                models[job.key] = adapt_translation_model(job, translator, out)
-        translations = {j.key: translate_source(j, models[j.translator_key], out) for j in needed}
+    with main_process_first():
+        translations = _translations(plan, {p.translation_key for p in job.parts} - {None}, out)
     return train_task_sft(job, base, language, translations, out)
+
+
+def _translations(plan: Plan, wanted: set[str], out) -> dict[str, ArtifactRef]:
+    """The translations with keys in `wanted` (and the translators they come from)."""
+    if not wanted or plan.translator is None:
+        return {}
+    translator = prepare_translator(plan.translator, out)
+    needed = [j for j in plan.translations if j.key in wanted]
+    models = {plan.translator.key: translator}
+    for adaptation in plan.mt_adaptations:
+        if adaptation.key in {t.translator_key for t in needed}:
+            models[adaptation.key] = adapt_translation_model(adaptation, translator, out)
+    return {j.key: translate_source(j, models[j.translator_key], out) for j in needed}
 
 
 def _pick(jobs: list[TaskSFTJob], target: str | None, config: PipelineConfig) -> TaskSFTJob:

@@ -18,6 +18,7 @@ from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.base_model import load_base
 from sparsexlt.recipe.inputs import load
 from sparsexlt.recipe.language_sft import load_language_component, publish_training
+from sparsexlt.recipe.launched import launched, should_launch
 from sparsexlt.recipe.plan import PartJob, TaskSFTJob
 from sparsexlt.recipe.translate import load_translation
 
@@ -29,8 +30,15 @@ def train_task_sft(
     translations: Mapping[str, ArtifactRef],
     output_dir: str | Path,
 ) -> ArtifactRef:
-    """The task SFT of `job`; `language_sfts` / `translations` map artifact keys to refs."""
-    return artifacts.produce(
+    """The task SFT of `job`; `language_sfts` / `translations` map artifact keys to refs.
+
+    With `job.launch`, trained by `sparsexlt train` on several processes, which find the same
+    upstream artifacts by their keys (`launched`)."""
+    if should_launch(job.launch):
+        step = ["--method", job.method, "--scenario", job.scenario]
+        step += ["--target", job.target] if job.target else []
+        return launched(output_dir, "task-sft", job.key, job.launch, step)
+    return artifacts.produce_together(
         output_dir,
         "task-sft",
         job.key,
@@ -73,6 +81,7 @@ def _train(
     from sparsexlt.adapters.registry import get_method
     from sparsexlt.models import build_task_model, encode_dataset, load_tokenizer, make_collator
     from sparsexlt.training import Source, TrainConfig, train
+    from sparsexlt.training.distributed import is_main_process
 
     tokenizer = load_tokenizer(base.path)
     task_type = job.task["type"]
@@ -104,6 +113,8 @@ def _train(
     result = train(
         model, method, sources, TrainConfig(**job.train), output_dir=work, eval_fn=eval_fn
     )
+    if not is_main_process():
+        return {}  # rank 0 publishes
     publish_training(work, tmp)
     artifacts.clean_work(output_dir, "task-sft", job.key)
     return {

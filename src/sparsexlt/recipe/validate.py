@@ -3,7 +3,8 @@
 `load_config` already validated the config and checked that every local data file exists. What
 only the recipe can tell is checked here, and every problem is reported at once in one
 `ConfigError`: unknown methods (not in the registry), hyperparameters a method refuses, demo data
-for a task type the generator cannot produce, unknown options of a `tiny:` model.
+for a task type the generator cannot produce, unknown options of a `tiny:` model, a launcher
+with more processes than a training's global batch has examples.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ DEMO_TASK_TYPES = ("sequence-classification",)
 
 def preflight_problems(config: PipelineConfig) -> list[str]:
     """Every problem found; empty when the run may start."""
-    return [*_method_problems(config), *_demo_problems(config), *_tiny_problems(config)]
+    return [
+        *_method_problems(config),
+        *_demo_problems(config),
+        *_tiny_problems(config),
+        *_launch_problems(config),
+    ]
 
 
 def preflight(config: PipelineConfig) -> None:
@@ -79,4 +85,26 @@ def _tiny_problems(config: PipelineConfig) -> list[str]:
         unknown = sorted(set(parse_tiny_spec(ref)) - set(known))
         if unknown:
             problems.append(f"{where}: unknown tiny option(s) {unknown}; known: {', '.join(known)}")
+    return problems
+
+
+def _launch_problems(config: PipelineConfig) -> list[str]:
+    """Under a launcher `batch_size` is the global batch: each process needs a share of it."""
+    execution = config.execution
+    if execution.launcher == "none":
+        return []
+    problems = []
+    if config.source_path is None:
+        problems.append(
+            "execution.launcher: launched trainings reload the config from its file; this "
+            "config was built in memory"
+        )
+    for i, method in enumerate(config.methods):
+        for part in ("language", "task"):
+            training = getattr(method, part)
+            if training is not None and training.batch_size < execution.processes:
+                problems.append(
+                    f"methods.{i}.{part}.batch_size: {training.batch_size} is the global batch "
+                    f"and must be >= execution.processes ({execution.processes})"
+                )
     return problems

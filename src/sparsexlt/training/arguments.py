@@ -18,7 +18,7 @@ from torch import nn
 
 from sparsexlt.adapters.base import FineTuningMethod
 from sparsexlt.errors import ConfigError
-from sparsexlt.training.config import OPERATIONAL_FIELDS, TrainConfig
+from sparsexlt.training.config import TrainConfig
 from sparsexlt.training.multi_source import Source
 from sparsexlt.util.atomic import atomic_write_json
 from sparsexlt.util.hashing import canonical_json, hash_json
@@ -30,7 +30,7 @@ def describe_arguments(
     model: nn.Module, method: FineTuningMethod, sources: Sequence[Source], config: TrainConfig
 ) -> dict[str, Any]:
     """Everything that decides the trained result, as JSON (computed before `attach`)."""
-    settings = {k: v for k, v in config.to_dict().items() if k not in OPERATIONAL_FIELDS}
+    settings = config.resume_settings()
     hparams = json.loads(canonical_json(method.hparams))
     return {
         "config": settings,

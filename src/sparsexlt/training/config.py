@@ -29,7 +29,9 @@ class TrainConfig:
         processes this is the global micro-batch: each process takes its slice (about
         batch_size / N), so the same config trains the same model on 1 or N processes.
     grad_accum: micro-batches per optimizer step (each loss is divided by it).
-    lr: peak learning rate of every phase.
+    lr: peak learning rate; one value for every phase, or a list with one per phase (LT-SFT's
+        sparse phase may want another rate than its dense one). Each phase builds a fresh
+        optimizer and schedule that warm up to, and decay from, its own rate.
     warmup_ratio: share of a phase's steps spent warming up linearly (ceil of ratio * steps).
     weight_decay: AdamW weight decay, passed to `method.build_optimizer`.
     max_grad_norm: clip the global norm of the trainable gradients; None or <= 0 turns it off.
@@ -50,7 +52,7 @@ class TrainConfig:
     epochs: float | list[float] | None = None
     batch_size: int = 8
     grad_accum: int = 1
-    lr: float = 5e-5
+    lr: float | list[float] = 5e-5
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     max_grad_norm: float | None = 1.0
@@ -76,7 +78,8 @@ class TrainConfig:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.warmup_ratio <= 1.0:
             problems.append(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}")
-        if self.lr < 0 or self.weight_decay < 0:
+        rates = self.lr if isinstance(self.lr, (list, tuple)) else [self.lr]
+        if not rates or min(rates) < 0 or self.weight_decay < 0:
             problems.append("lr and weight_decay must be >= 0")
         if self.precision not in ("auto", "fp32", "bf16"):
             problems.append(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
@@ -90,6 +93,20 @@ class TrainConfig:
             return [int(s) for s in steps]
         epochs = _per_phase(self.epochs, n_phases, "epochs")
         return [math.ceil(e * batches_per_epoch / self.grad_accum) for e in epochs]
+
+    def lr_per_phase(self, n_phases: int) -> list[float]:
+        """The peak learning rate of each phase, from `lr`."""
+        return [float(x) for x in _per_phase(self.lr, n_phases, "lr")]
+
+    def resume_settings(self) -> dict[str, Any]:
+        """The fields that decide the trained weights (no operational ones), as JSON: what the
+        resume hash covers. `lr` is written as one value when every phase shares it, so a run
+        started with `lr=x` resumes under `lr=[x, x]` (the same training) and vice versa."""
+        settings = {k: v for k, v in self.to_dict().items() if k not in OPERATIONAL_FIELDS}
+        rates = settings["lr"]
+        if isinstance(rates, (list, tuple)):
+            settings["lr"] = rates[0] if len(set(rates)) == 1 else list(rates)
+        return settings
 
     def resolved_device(self) -> torch.device:
         if self.device == "auto":

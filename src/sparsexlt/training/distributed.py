@@ -74,16 +74,23 @@ def _shutdown() -> None:
         dist.destroy_process_group()
 
 
+_alone = 0  # > 0 inside `main_process_first`'s body: this process works as if it were alone
+
+
+def _in_group() -> bool:
+    return not _alone and dist.is_available() and dist.is_initialized()
+
+
 def is_distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    return _in_group() and dist.get_world_size() > 1
 
 
 def world_size() -> int:
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    return dist.get_world_size() if _in_group() else 1
 
 
 def rank() -> int:
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+    return dist.get_rank() if _in_group() else 0
 
 
 def local_rank() -> int:
@@ -110,19 +117,52 @@ def barrier() -> None:
 
 @contextmanager
 def main_process_first() -> Iterator[None]:
-    """Rank 0 runs the body first; the others run it after rank 0 has finished.
+    """Rank 0 runs the body first; the others run it after rank 0 has finished it.
 
     For work every rank needs but only one should do, when the work is cached by content (the
-    recipe's artifacts): rank 0 builds, the others then find it built. Every rank must enter.
+    recipe's artifacts: the base model, translations): rank 0 builds, the others then find it
+    built. Every rank must enter. Inside the body each process works as if it were alone
+    (`is_distributed()` is False, `rank()` 0, `world_size()` 1), so a training the body starts
+    (a translator adaptation) trains in that one process instead of waiting in collectives for
+    ranks that are not training. When rank 0's body fails, the others do not run it: they
+    raise RuntimeError (rank 0's own error says what went wrong). A no-op in one process.
     """
-    if is_main_process():
-        try:
-            yield
-        finally:
-            barrier()
-    else:
-        barrier()
+    if not is_distributed():
         yield
+        return
+    if is_main_process():
+        finished = False
+        try:
+            with _working_alone():
+                yield
+            finished = True
+        finally:
+            main_process_value(finished)
+        return
+    if not main_process_value(False):
+        raise RuntimeError(f"rank {rank()}: rank 0 failed in main_process_first (see its error)")
+    with _working_alone():
+        yield
+
+
+@contextmanager
+def _working_alone() -> Iterator[None]:
+    global _alone
+    _alone += 1
+    try:
+        yield
+    finally:
+        _alone -= 1
+
+
+def main_process_value(flag: bool) -> bool:
+    """Rank 0's `flag` on every rank (a decision all must share); `flag` in one process."""
+    if not is_distributed():
+        return flag
+    value = torch.tensor([1 if flag else 0], dtype=torch.int64, device=comm_device())
+    dist.broadcast(value, src=0)
+    _bytes[SETUP] += value.element_size()
+    return bool(value.item())
 
 
 # ---- counting -------------------------------------------------------------------------------

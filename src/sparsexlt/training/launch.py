@@ -33,6 +33,7 @@ from typing import Literal
 Launcher = Literal["accelerate", "torchrun"]
 LAUNCHERS: tuple[str, ...] = ("accelerate", "torchrun")
 CLI_MODULE = "sparsexlt.cli"
+LAUNCHED_ENV = "SPARSEXLT_LAUNCHED"  # set for the launched processes: they must not launch again
 
 
 def launch_command(
@@ -82,10 +83,11 @@ def launch_training(
     capture: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run `launch_command(...)` and wait; raises `subprocess.CalledProcessError` when any
-    process fails. `env` adds to our environment; `capture` keeps the output (in the result, or
-    in the error) instead of passing it through."""
+    process fails. `env` adds to our environment (plus `SPARSEXLT_LAUNCHED`, see
+    `under_launcher`); `capture` keeps the output (in the result, or in the error) instead of
+    passing it through."""
     command = launch_command(args, processes, launcher, module=module, script=script)
-    merged = {**os.environ, **(env or {})}
+    merged = {**os.environ, **(env or {}), LAUNCHED_ENV: launcher}
     return subprocess.run(
         command,
         env=merged,
@@ -95,6 +97,12 @@ def launch_training(
         text=True,
         capture_output=capture,
     )
+
+
+def under_launcher() -> bool:
+    """True in a process a launcher started (ours, or `accelerate launch`/`torchrun` by hand):
+    a pipeline step that would launch its training runs it in place instead."""
+    return bool(os.environ.get(LAUNCHED_ENV)) or int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def free_port() -> int:

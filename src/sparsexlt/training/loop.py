@@ -1,9 +1,10 @@
 """The one training loop every fine-tuning method runs through.
 
 `train(model, method, sources, config, output_dir=...)` attaches the method, runs its phases
-(each with a fresh optimizer from `method.build_optimizer` and a warm-up + linear-decay
-schedule), switches language components per micro-batch in the order defined in
-`language_switch`, evaluates, checkpoints, and returns the method's export.
+(each with a fresh optimizer from `method.build_optimizer` at the phase's own peak rate,
+`config.lr` being one value or one per phase, and a warm-up + linear-decay schedule),
+switches language components per micro-batch in the order defined in `language_switch`,
+evaluates, checkpoints, and returns the method's export.
 
 Evaluation: `eval_fn(model) -> dict[str, float]` runs every `eval_every` steps and at the end of
 every phase, in `model.eval()` under `no_grad`, with the task state merged and no language
@@ -120,6 +121,7 @@ class _Run:
         self.phase_steps = config.steps_per_phase(
             len(self.phases), self.sampler.batches_per_epoch()
         )
+        self.phase_lrs = config.lr_per_phase(len(self.phases))
         self.loop: dict[str, Any] = {
             "step": 0,
             "phase": 0,
@@ -165,8 +167,8 @@ class _Run:
         self.optimizer, self.scheduler = self._build_optimizer(phase)
 
     def _build_optimizer(self, phase: int) -> Optimizers:
-        """A fresh optimizer (the method's) and schedule for `phase`."""
-        optimizer = self.method.build_optimizer(self.config.lr, self.config.weight_decay)
+        """A fresh optimizer (the method's) and schedule for `phase`, at that phase's rate."""
+        optimizer = self.method.build_optimizer(self.phase_lrs[phase], self.config.weight_decay)
         return optimizer, build_schedule(
             optimizer, self.phase_steps[phase], self.config.warmup_ratio
         )

@@ -80,7 +80,6 @@ def build_sampler(
         seed=seed,
         num_replicas=num_replicas,
         rank=rank,
-        sharding="slice",
     )
 
 

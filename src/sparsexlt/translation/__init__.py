@@ -1,36 +1,43 @@
 """NLLB through CTranslate2 for translate-train: convert models, map language codes, translate
 task datasets (cached, resumable; marker projection for token tasks), adapt NLLB to new languages.
 
-Public API:
+Public API (imported lazily, so `sparsexlt.translation.languages` stays cheap to import):
 - `convert_model(model, out, quantization=...)`, `convert_cached(model, cache_root, ...)`
 - `resolve_language(code, available=None)`, `split_supported(codes, available=None)`, `nllb_codes()`
 - `TranslationOptions`, `CTranslate2Engine` / `load_engine(model_dir, options)`
 - `translate_dataset(dataset, *, model_dir, src_lang, tgt_langs, options, cache_dir, out_dir)`
+- `adapt_translator(base_model, train_pairs, eval_pairs, AdaptConfig(...), out_dir)`
 """
 
-from sparsexlt.translation.convert import TranslatorManifest, convert_cached, convert_model
-from sparsexlt.translation.dataset import read_report, translate_dataset
-from sparsexlt.translation.engine import CTranslate2Engine, TranslatedBatch, load_engine
-from sparsexlt.translation.languages import (
-    lookup_language,
-    nllb_codes,
-    resolve_language,
-    split_supported,
-)
-from sparsexlt.translation.options import TranslationOptions
+from __future__ import annotations
 
-__all__ = [
-    "CTranslate2Engine",
-    "TranslatedBatch",
-    "TranslationOptions",
-    "TranslatorManifest",
-    "convert_cached",
-    "convert_model",
-    "load_engine",
-    "lookup_language",
-    "nllb_codes",
-    "read_report",
-    "resolve_language",
-    "split_supported",
-    "translate_dataset",
-]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "AdaptConfig": "adapt",
+    "AdaptResult": "adapt",
+    "adapt_translator": "adapt",
+    "TranslatorManifest": "manifest",
+    "convert_cached": "convert",
+    "convert_model": "convert",
+    "read_report": "dataset",
+    "translate_dataset": "dataset",
+    "CTranslate2Engine": "engine",
+    "TranslatedBatch": "engine",
+    "load_engine": "engine",
+    "lookup_language": "languages",
+    "nllb_codes": "languages",
+    "resolve_language": "languages",
+    "split_supported": "languages",
+    "TranslationOptions": "options",
+    "read_parallel_csv": "parallel",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sparsexlt.translation' has no attribute {name!r}")
+    return getattr(import_module(f"sparsexlt.translation.{_EXPORTS[name]}"), name)

@@ -1,0 +1,159 @@
+"""Convert an NLLB/M2M100 Hugging Face model to a CTranslate2 folder that translates offline.
+
+Layout of a converted folder (`out`):
+- the CTranslate2 files (`model.bin`, `config.json`, `shared_vocabulary.json`);
+- `tokenizer/`: the source model's tokenizer (CTranslate2 reads tokens, so we tokenise);
+- `sparsexlt_translator.json`: the manifest — source, the source model's fingerprint
+  (`sparsexlt.models.fingerprint`), quantization, the language codes in the vocabulary, versions;
+- `.complete`: written last by `atomic_dir`, so a crash mid-conversion is never taken for a result.
+
+A conversion is keyed by (fingerprint, quantization): `convert_model` returns at once when `out`
+already holds that conversion, and `convert_cached` names the folder after the key so any number
+of models share one cache root.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from ctranslate2.converters import TransformersConverter
+
+from sparsexlt.errors import IncompatibleModelError
+from sparsexlt.models.fingerprint import base_fingerprint
+from sparsexlt.models.loading import (
+    load_seq2seq,
+    load_tokenizer,
+    quiet_transformers,
+    resolve_model_path,
+)
+from sparsexlt.translation.languages import language_codes_in_vocab
+from sparsexlt.translation.manifest import FORMAT, MANIFEST, TOKENIZER_DIR, TranslatorManifest
+from sparsexlt.util.atomic import atomic_dir, atomic_write_json, is_complete
+from sparsexlt.util.hashing import short
+from sparsexlt.util.progress import log
+
+QUANTIZATIONS = ("int8", "int8_float16", "int8_float32", "int16", "float16", "bfloat16", "none")
+SUPPORTED_MODEL_TYPES = ("m2m_100", "nllb_moe")
+
+
+def _check_quantization(quantization: str) -> str:
+    if quantization not in QUANTIZATIONS:
+        raise IncompatibleModelError(
+            f"--quantization {quantization!r}: choose one of {', '.join(QUANTIZATIONS)}"
+        )
+    return quantization
+
+
+def load_source(model: str | Path) -> tuple[Any, Any]:
+    """(model, tokenizer) of an NLLB/M2M100 folder, hub id or `pkg:` name; others are refused.
+
+    The model comes from `sparsexlt.models.load_seq2seq` in float32, so it carries the same
+    fingerprint every other part of sparsexlt computes for it.
+    """
+    from transformers import AutoConfig
+
+    with quiet_transformers():
+        config = AutoConfig.from_pretrained(resolve_model_path(model))
+    if config.model_type not in SUPPORTED_MODEL_TYPES:
+        raise IncompatibleModelError(
+            f"{model}: model_type {config.model_type!r} is not NLLB/M2M100 "
+            f"(supported: {', '.join(SUPPORTED_MODEL_TYPES)})"
+        )
+    seq2seq = load_seq2seq(model, dtype=torch.float32).eval()
+    return seq2seq, load_tokenizer(model)
+
+
+def source_fingerprint(model: Any) -> str:
+    """The fingerprint conversions are keyed by (stored on the model by `load_seq2seq`)."""
+    return base_fingerprint(model)
+
+
+def _matches(out: Path, fingerprint: str, quantization: str) -> bool:
+    if not is_complete(out) or not (out / MANIFEST).is_file():
+        return False
+    manifest = TranslatorManifest.read(out)
+    return manifest.fingerprint == fingerprint and manifest.quantization == quantization
+
+
+def convert_model(model: str | Path, out: str | Path, *, quantization: str = "int8") -> Path:
+    """Convert `model` (folder or hub id) into `out`; reuse `out` if it holds this conversion.
+
+    An `out` holding another model or quantization is replaced; a half-written one (no
+    `.complete`) is never reused.
+    """
+    _check_quantization(quantization)
+    out = Path(out)
+    seq2seq, tokenizer = load_source(model)
+    fp = source_fingerprint(seq2seq)
+    if _matches(out, fp, quantization):
+        log(f"translator {out} already converted (fingerprint {short(fp)}, {quantization})")
+        return out
+    _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
+    return out
+
+
+def convert_cached(
+    model: str | Path, cache_root: str | Path, *, quantization: str = "int8"
+) -> Path:
+    """Convert into `cache_root/<fingerprint>-<quantization>`, or return that folder if done."""
+    _check_quantization(quantization)
+    seq2seq, tokenizer = load_source(model)
+    fp = source_fingerprint(seq2seq)
+    out = Path(cache_root) / f"{short(fp, 16)}-{quantization}"
+    if not _matches(out, fp, quantization):
+        _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
+    return out
+
+
+def _write_conversion(
+    source: str, seq2seq: Any, tokenizer: Any, fp: str, out: Path, quantization: str
+) -> None:
+    import ctranslate2
+    import transformers
+
+    log(f"converting {source} → {out} ({quantization})")
+    resolved = getattr(seq2seq, "sparsexlt_source", source)
+    with atomic_dir(out, overwrite=True) as tmp:
+        converter = _PreloadedConverter(resolved, seq2seq, tokenizer)
+        converter.convert(
+            str(tmp), quantization=None if quantization == "none" else quantization, force=True
+        )
+        tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
+        _copy_sentencepiece(resolved, tmp / TOKENIZER_DIR)
+        atomic_write_json(
+            tmp / MANIFEST,
+            {
+                "format": FORMAT,
+                "source": source,
+                "fingerprint": fp,
+                "quantization": quantization,
+                "model_type": seq2seq.config.model_type,
+                "language_codes": sorted(language_codes_in_vocab(tokenizer.get_vocab())),
+                "ctranslate2_version": ctranslate2.__version__,
+                "transformers_version": transformers.__version__,
+            },
+        )
+
+
+def _copy_sentencepiece(source: str, tokenizer_dir: Path) -> None:
+    """Keep the original SentencePiece file when the source is a folder that has one."""
+    spm_file = Path(source) / "sentencepiece.bpe.model"
+    if spm_file.is_file() and not (tokenizer_dir / spm_file.name).exists():
+        shutil.copyfile(spm_file, tokenizer_dir / spm_file.name)
+
+
+class _PreloadedConverter(TransformersConverter):
+    """CTranslate2's converter, fed the model and tokenizer we already loaded (and hashed)."""
+
+    def __init__(self, source: str, model: Any, tokenizer: Any):
+        super().__init__(source)
+        self._preloaded = (model, tokenizer)
+
+    def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+        return self._preloaded[0]
+
+    def load_tokenizer(self, tokenizer_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+        return self._preloaded[1]

@@ -1,0 +1,45 @@
+"""What a converted translator folder records about itself (`sparsexlt_translator.json`).
+
+Kept apart from `convert` so that reading a translator (the engine, the CLI) does not import
+the conversion machinery.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sparsexlt.errors import IncompatibleModelError
+
+MANIFEST = "sparsexlt_translator.json"
+TOKENIZER_DIR = "tokenizer"
+FORMAT = "sparsexlt-ct2-translator/1"
+
+
+@dataclass(frozen=True)
+class TranslatorManifest:
+    """What `sparsexlt_translator.json` records about a converted model."""
+
+    source: str
+    fingerprint: str
+    quantization: str
+    language_codes: tuple[str, ...]
+    model_type: str
+
+    @classmethod
+    def read(cls, model_dir: str | Path) -> TranslatorManifest:
+        path = Path(model_dir) / MANIFEST
+        if not path.is_file():
+            raise IncompatibleModelError(
+                f"{model_dir}: not a converted translator (no {MANIFEST}); convert it with "
+                "`sparsexlt translate convert MODEL OUT`"
+            )
+        data = json.loads(path.read_text())
+        return cls(
+            source=data["source"],
+            fingerprint=data["fingerprint"],
+            quantization=data["quantization"],
+            language_codes=tuple(data["language_codes"]),
+            model_type=data["model_type"],
+        )
