@@ -116,3 +116,30 @@ def test_an_invalid_config_fails_before_any_task_starts(prefect_server, tmp_path
         xlt_pipeline(str(DEMO), overrides=recipe, output_dir=str(tmp_path / "out"))
     assert len(err.value.problems) == 2 and "bogus" in str(err.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_stages_run_on_their_own_and_find_the_pipelines_artifacts(demo_run):
+    """The subflows are usable alone (e.g. re-evaluating after a change): run on the demo's
+    folder with the plan's jobs, they return the artifacts the pipeline made, and build none."""
+    from sparsexlt.config import load_config
+    from sparsexlt.flows import evaluate_flow, language_sft_flow, task_sft_flow, translate_flow
+    from sparsexlt.recipe.plan import build_plan, plan_base
+    from sparsexlt.tasks import base_model_task
+
+    out, result, _ = demo_run
+    built_before = builds(out)
+    config = load_config(DEMO, [*FAST, f"output_dir={out}"])
+    base_job = plan_base(config)
+    base = base_model_task.fn(base_job, str(out))  # a plain call: no flow run around it
+    plan = build_plan(config, base_job, base.info["fingerprint"])
+
+    language = language_sft_flow(plan.language_sfts, base, str(out))
+    translated = translate_flow(plan.translator, plan.translations, str(out), plan.mt_adaptations)
+    task = task_sft_flow(plan.task_sfts, base, language, translated, str(out))
+    scores = evaluate_flow(plan.evaluations, base, task, language, str(out))
+
+    assert builds(out) == built_before
+    assert set(scores) == {job.key for job in plan.evaluations}
+    store = ResultsStore(result["db_path"])
+    recorded = {r["key"] for r in store.query("SELECT key FROM artifacts").dicts()}
+    assert {ref.key for ref in [*language.values(), *task.values()]} <= recorded

@@ -1,8 +1,10 @@
 """Prefect flows: the recipe's DAG, composed from `sparsexlt.tasks`.
 
-`xlt_pipeline(config_path, overrides, ...)` runs everything; the subflows
-`language_sft_flow`, `translate_flow`, `task_sft_flow` and `evaluate_flow` are its stages and
-can be run on their own with jobs from `sparsexlt.recipe.plan.build_plan`.
+`xlt_pipeline(config_path, overrides, ...)` runs everything as one DAG (`steps.run_steps`: each
+evaluation starts as soon as its task SFT is done, not when the whole stage is). The subflows
+`language_sft_flow`, `translate_flow`, `task_sft_flow` and `evaluate_flow` run one stage each,
+on their own, with jobs from `sparsexlt.recipe.plan.build_plan` (e.g. re-evaluating after a
+change); they submit the same tasks, so they share the pipeline's cache.
 """
 
 from sparsexlt.flows.evaluate import evaluate_flow
