@@ -24,6 +24,8 @@ from sparsexlt.errors import DeterministicError, IncompatibleModelError
 from sparsexlt.models.fingerprint import backbone_of
 from sparsexlt.util.hashing import canonical_json
 
+MASKED_LM = "masked-lm"  # models.task_types; adapters import models for fingerprints only
+
 
 def locate_backbone(model: nn.Module) -> tuple[nn.Module, str]:
     """(encoder, prefix of its names inside `model`, "" or ending in ".")."""

@@ -17,17 +17,15 @@ everything and names the parameter and the file at fault (`DataFormatError`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 
+from sparsexlt.adapters.tensor_folder import TensorFolder
 from sparsexlt.errors import DataFormatError
-from sparsexlt.util.atomic import atomic_dir
 
 TENSORS_FILE = "sft.safetensors"
 MANIFEST_FILE = "sft.json"
@@ -35,6 +33,8 @@ FORMAT_NAME = "sparsexlt-sft"
 FORMAT_VERSION = 1
 SUFFIXES = (".indices", ".values", ".dense")
 INT32_LIMIT = 2**31
+FOLDER = TensorFolder(TENSORS_FILE, MANIFEST_FILE, FORMAT_NAME, FORMAT_VERSION, "SFT")
+write_sft = FOLDER.write  # (directory, manifest, tensors, overwrite=False) -> Path
 
 
 def index_dtype(numel: int) -> torch.dtype:
@@ -42,39 +42,11 @@ def index_dtype(numel: int) -> torch.dtype:
     return torch.int32 if numel < INT32_LIMIT else torch.int64
 
 
-def write_sft(
-    directory: str | Path,
-    manifest: dict[str, Any],
-    tensors: dict[str, torch.Tensor],
-    overwrite: bool = False,
-) -> Path:
-    """Write atomically: readers see the complete folder or nothing."""
-    directory = Path(directory)
-    manifest = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **manifest}
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    with atomic_dir(directory, overwrite=overwrite) as tmp:
-        save_file(tensors, str(tmp / TENSORS_FILE), metadata={"format": FORMAT_NAME})
-        text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-        (tmp / MANIFEST_FILE).write_text(text, encoding="utf-8")
-    return directory
-
-
 def read_sft(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Read and validate a folder; returns (manifest, tensors)."""
-    directory = Path(directory)
-    manifest_path = directory / MANIFEST_FILE
-    tensors_path = directory / TENSORS_FILE
-    for path in (manifest_path, tensors_path):
-        if not path.is_file():
-            raise DataFormatError(path, None, "missing; not a saved SFT folder")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise DataFormatError(manifest_path, e.lineno, f"invalid JSON: {e.msg}") from None
-    try:
-        tensors = load_file(str(tensors_path))
-    except Exception as e:  # safetensors raises its own error types
-        raise DataFormatError(tensors_path, None, f"unreadable safetensors file: {e}") from None
+    manifest_path, tensors_path = FOLDER.paths(directory)
+    manifest = FOLDER.read_manifest(directory)
+    tensors = FOLDER.read_tensors(directory)
     validate(manifest, tensors, manifest_path, tensors_path)
     return manifest, tensors
 

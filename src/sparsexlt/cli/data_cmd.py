@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from sparsexlt.cli.options import parse_options
 
 if TYPE_CHECKING:
     from sparsexlt.data.inspect import Inspection
@@ -36,7 +38,7 @@ def inspect_command(
     ] = None,
 ) -> None:
     """Count examples, tokens and labels of a data file and report problems (exit 1 if any)."""
-    options = _parse_options(option or [])
+    options = parse_options(option or [])
     if column is not None:
         options["column"] = column
     if labels is not None:
@@ -59,19 +61,6 @@ def formats_command() -> None:
         options = ", ".join(reader.options()) or "-"
         typer.echo(f"{name}\n  {reader.description}\n  task types: {tasks}\n  options: {options}")
     typer.echo(f"\nevery format also takes: {', '.join(COMMON_OPTIONS)}")
-
-
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
 
 
 def _describe(result: Inspection) -> str:

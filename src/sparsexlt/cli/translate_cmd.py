@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from sparsexlt.cli.options import parse_options
 from sparsexlt.errors import SparseXLTError
 
 app = typer.Typer(
@@ -169,7 +170,7 @@ def adapt_command(
         tgt_lang=tgt,
         init_from=init_from,
         method=method,
-        method_options=_parse_options(option or []),
+        method_options=parse_options(option or []),
         steps=steps,
         batch_size=batch_size,
         lr=lr,
@@ -190,19 +191,6 @@ def adapt_command(
             }
         )
     )
-
-
-def _parse_options(pairs: list[str]) -> dict[str, object]:
-    options: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
 
 
 def _load_dataset(source: Path, fmt: str | None, task_type: str | None):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 from sparsexlt.evaluation.report import AVERAGE_ROW, PivotTable, run_tables
 from sparsexlt.evaluation.store import ResultsStore
@@ -17,6 +18,8 @@ from sparsexlt.util.atomic import atomic_write_bytes
 
 _PANEL_HEIGHT_IN = 3.2
 _MAX_WIDTH_IN = 18.0
+# Series past the palette's 20 colours reuse them with a hatch: 120 series look distinct.
+_HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
 
 
 def default_chart_path(store: ResultsStore, run_id: str) -> Path:
@@ -67,10 +70,24 @@ def _draw_panel(ax, table: PivotTable) -> None:
     for i, column in enumerate(table.columns):
         xs = [g + (i - (n - 1) / 2) * bar for g in range(len(groups))]
         ys = [cells[group].get(column, math.nan) for group in groups]  # gap, not 0
-        ax.bar(xs, ys, width=bar, label=column)
+        ax.bar(xs, ys, width=bar, label=column, **series_style(i))
     ax.set_xticks(range(len(groups)), groups, rotation=45 if len(groups) > 8 else 0)
     ax.set_title(table.title)
     ax.set_ylabel(table.metric)
     ax.legend(
         fontsize="small", ncols=1 if n <= 12 else 2, loc="upper left", bbox_to_anchor=(1.0, 1.0)
     )
+
+
+def series_style(index: int) -> dict[str, Any]:
+    """Colour (and past 20 series, hatch) of bar series `index`.
+
+    matplotlib's default cycle has 10 colours, so an 11th method/scenario looked like the 1st.
+    tab20's dark shades come first (they read like tab10), then its light ones.
+    """
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"].colors
+    colours = [*palette[0::2], *palette[1::2]]
+    turn, position = divmod(index, len(colours))
+    return {"color": colours[position], "hatch": _HATCHES[turn % len(_HATCHES)] or None}

@@ -137,8 +137,9 @@ def utc_now() -> datetime:
 
 
 def new_run_id(now: datetime) -> str:
-    """Sortable by start time and readable: '20250131T120000Z-1a2b3c4d'."""
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    """Sortable by start time (to the microsecond: two runs started in the same second still
+    sort in order) and readable: '20250131T120000.123456Z-1a2b3c4d'."""
+    return f"{now:%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:8]}"
 
 
 class ResultsStore:

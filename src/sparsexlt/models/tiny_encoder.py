@@ -13,39 +13,22 @@ tokenizer is built with `from_pretrained(folder)`; unigram training on a small c
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import sentencepiece as spm
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM, XLMRobertaTokenizer
 
 from sparsexlt.models.loading import quiet_transformers
+from sparsexlt.models.sentencepiece_model import SP_FILE, train_sentencepiece
 from sparsexlt.models.tiny_corpus import default_tiny_texts
 from sparsexlt.util.atomic import atomic_dir
 
-SP_FILE = "sentencepiece.bpe.model"
 
-
-def train_sentencepiece(texts: Sequence[str], vocab_size: int) -> bytes:
-    """Bytes of a unigram SentencePiece model (single-threaded, unshuffled: deterministic)."""
-    if not texts:
-        raise ValueError("texts: need at least one sentence to train the tokenizer")
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(texts),
-        model_writer=buffer,
-        vocab_size=vocab_size,
-        model_type="unigram",
-        hard_vocab_limit=False,
-        character_coverage=1.0,
-        num_threads=1,
-        shuffle_input_sentence=False,
-        minloglevel=2,
-    )
-    return buffer.getvalue()
+def train_unigram(texts: Sequence[str], vocab_size: int) -> bytes:
+    """Bytes of a unigram SentencePiece model (unshuffled, so deterministic)."""
+    return train_sentencepiece(texts, vocab_size, "unigram", shuffle_input_sentence=False)
 
 
 def _tokenizer_from_sp(sp_bytes: bytes, max_length: int) -> XLMRobertaTokenizer:
@@ -73,7 +56,7 @@ def build_tiny_encoder(
     (XLM-R positions start after the padding index); the tokenizer's `model_max_length` says so.
     """
     texts = list(texts) if texts is not None else default_tiny_texts()
-    sp_bytes = train_sentencepiece(texts, vocab_size)
+    sp_bytes = train_unigram(texts, vocab_size)
     tokenizer = _tokenizer_from_sp(sp_bytes, max_length=max_position - 2)
     config = XLMRobertaConfig(
         vocab_size=len(tokenizer),

@@ -19,42 +19,20 @@ Contract:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import sentencepiece as spm
 import torch
 from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
 
 from sparsexlt.models.loading import quiet_transformers
+from sparsexlt.models.sentencepiece_model import SP_FILE, train_sentencepiece
 from sparsexlt.util.atomic import atomic_dir
 
-SPM_FILE = "sentencepiece.bpe.model"
 
-
-def train_sentencepiece(texts: Sequence[str], vocab_size: int) -> bytes:
-    """A BPE SentencePiece model with NLLB's special-piece layout (<unk>=0, <s>=1, </s>=2).
-
-    `hard_vocab_limit=False`: a small corpus cannot fill a large vocabulary; take what it gives.
-    One thread keeps training deterministic.
-    """
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(list(texts)),
-        model_writer=buf,
-        vocab_size=vocab_size,
-        model_type="bpe",
-        hard_vocab_limit=False,
-        character_coverage=1.0,
-        unk_id=0,
-        bos_id=1,
-        eos_id=2,
-        pad_id=-1,
-        num_threads=1,
-        minloglevel=2,
-    )
-    return buf.getvalue()
+def train_nllb_bpe(texts: Sequence[str], vocab_size: int) -> bytes:
+    """A BPE SentencePiece model with NLLB's special-piece layout (<unk>=0, <s>=1, </s>=2)."""
+    return train_sentencepiece(texts, vocab_size, "bpe", unk_id=0, bos_id=1, eos_id=2, pad_id=-1)
 
 
 def tiny_translator_config(
@@ -120,7 +98,7 @@ def build_tiny_translator(
         raise ValueError("texts_by_lang has no non-empty text to train a vocabulary on")
     out_dir = Path(out_dir)
     with atomic_dir(out_dir, overwrite=True) as tmp, quiet_transformers():
-        (tmp / SPM_FILE).write_bytes(train_sentencepiece(texts, vocab_size))
+        (tmp / SP_FILE).write_bytes(train_nllb_bpe(texts, vocab_size))
         tokenizer = NllbTokenizer.from_pretrained(
             str(tmp), extra_special_tokens=codes, src_lang=codes[0]
         )

@@ -83,6 +83,18 @@ def max_length(method: MethodConfig, part: Part, default: int) -> int:
     return _training(method, part).max_length or default
 
 
+def step_settings(
+    method: MethodConfig, part: Part, *, seed: int, default_length: int, **manifest: str | None
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """(`method_hparams`, `train_config_kwargs`, `max_length`) of one language or task step;
+    `manifest` (task, language, base_model) goes to the method's hyperparameters."""
+    return (
+        method_hparams(method, part, seed=seed, **manifest),
+        train_config_kwargs(method, part, seed=seed),
+        max_length(method, part, default_length),
+    )
+
+
 def has_language_components(method: MethodConfig) -> bool:
     """False when the config switched language components off (`language: null`)."""
     return method.language is not None

@@ -369,9 +369,13 @@ def plan_language_sfts(
         if lang.unlabelled is None:
             continue
         data = data_ref(lang.unlabelled, language=lang.code, split=UNLABELLED, task_type="text")
-        hparams = hp.method_hparams(method, "language", seed=config.seed, language=lang.code)
-        train = hp.train_config_kwargs(method, "language", seed=config.seed)
-        length = hp.max_length(method, "language", config.base_model.max_length)
+        hparams, train, length = hp.step_settings(
+            method,
+            "language",
+            seed=config.seed,
+            default_length=config.base_model.max_length,
+            language=lang.code,
+        )
         key = _key(
             "language-sft",
             base=identity,
@@ -601,9 +605,13 @@ def plan_task_sft(
     translations: dict[tuple[str, str], str],
 ) -> TaskSFTJob:
     parts = tuple(_part_job(config, p, lang_keys, translations) for p in spec.parts)
-    hparams = hp.method_hparams(method, "task", seed=config.seed, task=config.task.name)
-    train = hp.train_config_kwargs(method, "task", seed=config.seed)
-    length = hp.max_length(method, "task", config.base_model.max_length)
+    hparams, train, length = hp.step_settings(
+        method,
+        "task",
+        seed=config.seed,
+        default_length=config.base_model.max_length,
+        task=config.task.name,
+    )
     validation = None
     if train["eval_every"]:
         source = config.sources[0]

@@ -22,8 +22,9 @@ target's part. Pure functions over small values: no config, no I/O, no torch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from sparsexlt.config.constants import SCENARIOS
@@ -155,18 +156,6 @@ def _single(
     return plan
 
 
-def _fs_single(scenario: str, sources: list[str], targets: list[TargetInfo]) -> ScenarioPlan:
-    return _single(scenario, sources, targets, few_shot=True, upsample=True)
-
-
-def _fs_no_upsample(scenario: str, sources: list[str], targets: list[TargetInfo]) -> ScenarioPlan:
-    return _single(scenario, sources, targets, few_shot=True, upsample=False)
-
-
-def _ttrain_single(scenario: str, sources: list[str], targets: list[TargetInfo]) -> ScenarioPlan:
-    return _single(scenario, sources, targets, few_shot=False, upsample=False)
-
-
 def _all(
     scenario: str, sources: list[str], targets: list[TargetInfo], *, few_shot: bool, ttrain: bool
 ) -> ScenarioPlan:
@@ -188,25 +177,13 @@ def _all(
     return plan
 
 
-def _fs_all(scenario: str, sources: list[str], targets: list[TargetInfo]) -> ScenarioPlan:
-    return _all(scenario, sources, targets, few_shot=True, ttrain=False)
-
-
-def _ttrain_all(scenario: str, sources: list[str], targets: list[TargetInfo]) -> ScenarioPlan:
-    return _all(scenario, sources, targets, few_shot=False, ttrain=True)
-
-
-def _fs_ttrain_all(scenario: str, sources: list[str], targets: list[TargetInfo]) -> ScenarioPlan:
-    return _all(scenario, sources, targets, few_shot=True, ttrain=True)
-
-
-_RULES = {
+_RULES: dict[str, Callable[[str, list[str], list[TargetInfo]], ScenarioPlan]] = {
     "zs": _zs,
-    "fs-single": _fs_single,
-    "fs-no-upsample": _fs_no_upsample,
-    "fs-all": _fs_all,
-    "ttrain-single": _ttrain_single,
-    "ttrain-all": _ttrain_all,
-    "fs+ttrain-all": _fs_ttrain_all,
+    "fs-single": partial(_single, few_shot=True, upsample=True),
+    "fs-no-upsample": partial(_single, few_shot=True, upsample=False),
+    "fs-all": partial(_all, few_shot=True, ttrain=False),
+    "ttrain-single": partial(_single, few_shot=False, upsample=False),
+    "ttrain-all": partial(_all, few_shot=False, ttrain=True),
+    "fs+ttrain-all": partial(_all, few_shot=True, ttrain=True),
 }
 assert set(_RULES) == set(SCENARIOS), "every configurable scenario needs a rule"

@@ -11,8 +11,7 @@ a worker process) does not pull in models and data.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from sparsexlt.util.lazy import lazy_exports
 
 _EXPORTS = {
     "Callback": "callbacks",
@@ -26,9 +25,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sparsexlt.training' has no attribute {name!r}")
-    return getattr(import_module(f"sparsexlt.training.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

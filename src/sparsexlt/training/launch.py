@@ -3,13 +3,13 @@
 The training loop joins whatever process group the launcher describes (see `distributed`), so
 multi-process training is "the same command, started by a launcher":
 
-    launch_training(["train", "--config", "c.yaml"], processes=2, launcher="accelerate")
+    launch_training(["train", "c.yaml"], processes=2, launcher="accelerate")
 
 runs `python -m accelerate.commands.launch --multi_gpu --num_processes 2 … -m sparsexlt.cli
-train --config c.yaml` (`torchrun` likewise: `python -m torch.distributed.run --standalone
---nproc_per_node 2 …`) and waits for it; the processes' output goes to ours unless captured. This is the hook for a pipeline step's
-`--launcher accelerate --processes N`: the step builds the argv of its own `sparsexlt train`
-call and hands it here; rank 0 writes the outputs, which the step then reads.
+train c.yaml` (`torchrun` likewise: `python -m torch.distributed.run --standalone
+--nproc_per_node 2 …`) and waits for it; the processes' output goes to ours unless captured.
+This is the hook for a pipeline step's `--launcher accelerate --processes N`: the step
+builds the argv of its own `sparsexlt train` call and hands it here; rank 0 writes the outputs, which the step then reads.
 
 Notes: accelerate starts N processes only in its multi-device mode, so `--multi_gpu` is passed
 for N > 1 (on a CPU-only machine too: it then runs N gloo processes). A free port is picked for

@@ -11,8 +11,7 @@ Public API (imported lazily, so `sparsexlt.translation.languages` stays cheap to
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from sparsexlt.util.lazy import lazy_exports
 
 _EXPORTS = {
     "AdaptConfig": "adapt",
@@ -35,9 +34,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sparsexlt.translation' has no attribute {name!r}")
-    return getattr(import_module(f"sparsexlt.translation.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -31,9 +31,8 @@ from torch import nn
 
 from sparsexlt import __version__
 from sparsexlt.adapters import adapter_format
+from sparsexlt.adapters.adapter_component import AdapterComponent, loaded_info
 from sparsexlt.adapters.attachment import (
-    Applications,
-    content_hash,
     locate_backbone,
     restore_parameters,
     write_new_parameters,
@@ -75,7 +74,7 @@ class LoraFactors:
         return (self.b.float() @ self.a.float()) * self.scale
 
 
-class LoraComponent:
+class LoraComponent(AdapterComponent):
     """{module: LoraFactors} + absolute new parameters + the manifest's descriptive fields."""
 
     method = METHOD
@@ -87,18 +86,12 @@ class LoraComponent:
         info: dict[str, Any] | None = None,
     ):
         self.factors = factors
-        self.new_parameters = {n: t.detach() for n, t in (new_parameters or {}).items()}
-        self.info = dict(info or {})
-        self._applied = Applications(repr(self))
+        self._init_shared(new_parameters, info)
 
     @property
     def k(self) -> int:
         """LoRA entries: Σ r·(in + out)."""
         return sum(f.a.numel() + f.b.numel() for f in self.factors.values())
-
-    @property
-    def base_fingerprint(self) -> str | None:
-        return self.info.get("base_fingerprint")
 
     def __repr__(self) -> str:
         ranks = sorted({f.rank for f in self.factors.values()})
@@ -141,9 +134,6 @@ class LoraComponent:
         else:
             remove_lora(backbone, saved)
         restore_parameters(model, head)
-
-    def is_applied(self, model: nn.Module) -> bool:
-        return self._applied.is_applied(model)
 
     def _linear(self, backbone: nn.Module, name: str) -> nn.Module:
         try:
@@ -196,9 +186,6 @@ class LoraComponent:
         self.new_parameters = {n: t.to(device) for n, t in self.new_parameters.items()}
         return self
 
-    def content_hash(self) -> str:
-        return content_hash(self.manifest(), self.tensors())
-
     def tensors(self) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
         for name, f in self.factors.items():
@@ -222,12 +209,6 @@ class LoraComponent:
             "new_parameters": sorted(self.new_parameters),
         }
 
-    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
-        """Write `adapter.safetensors` + `adapter.json` atomically; returns the folder."""
-        return adapter_format.write_adapter(
-            directory, self.manifest(), self.tensors(), overwrite=overwrite
-        )
-
     @classmethod
     def load(cls, directory: str | Path) -> LoraComponent:
         manifest, tensors = adapter_format.read_adapter(directory, METHOD)
@@ -239,8 +220,7 @@ class LoraComponent:
             if a is None or b is None or a.shape[0] != rank or b.shape[1] != rank:
                 raise DataFormatError(path, None, f"module {name}: A/B missing or not rank {rank}")
             factors[name] = LoraFactors(a, b, float(spec["alpha"]))
-        info = {k: v for k, v in manifest.items() if k not in DERIVED_FIELDS}
-        new = adapter_format.new_parameter_tensors(manifest, tensors)
+        info, new = loaded_info(manifest, tensors, DERIVED_FIELDS)
         return cls(factors, new, info)
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from sparsexlt.errors import ConfigError
-
-ALIASES = {"rank": "r"}
+from sparsexlt.adapters.adapter_settings import AdapterSettings, positive_int
 
 
 @dataclass
-class LoraSettings:
+class LoraSettings(AdapterSettings):
     """How `lora` trains (Hu et al., 2021: W + (alpha/r)·B·A with A: r×in, B: out×r, B = 0 at first).
 
     r: the rank of every adapted matrix (`rank` is accepted as an alias). Ignored when `k` is set.
@@ -29,20 +27,18 @@ class LoraSettings:
     task, language, base_model: recorded in the exported manifest.
     """
 
+    SECTION: ClassVar[str] = "lora hyperparameters"
+    ALIASES: ClassVar[dict[str, str]] = {"rank": "r"}
+
     r: int = 8
     alpha: float | None = None
     dropout: float = 0.0
     target_modules: list[str] | None = None
     k: int | float | None = None
-    language_sft: bool | None = None
-    seed: int = 0
-    task: str | None = None
-    language: str | None = None
-    base_model: str | None = None
 
-    def __post_init__(self) -> None:
+    def problems(self) -> list[str]:
         problems = []
-        if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
+        if not positive_int(self.r):
             problems.append(f"r: a positive int rank, got {self.r!r}")
         if self.alpha is not None and not self.alpha > 0:
             problems.append(f"alpha: must be > 0 or null, got {self.alpha!r}")
@@ -50,24 +46,7 @@ class LoraSettings:
             problems.append(f"dropout: must lie in [0, 1), got {self.dropout!r}")
         if self.target_modules is not None and not self.target_modules:
             problems.append("target_modules: an empty list adapts nothing; use null for all")
-        problems += _check_k(self.k)
-        if problems:
-            raise ConfigError("lora hyperparameters", problems)
-
-    @classmethod
-    def from_hparams(cls, hparams: dict[str, Any]) -> LoraSettings:
-        """Build from a method's keyword hyperparameters; unknown names are a ConfigError."""
-        values = dict(hparams)
-        for alias, name in ALIASES.items():
-            if alias in values:
-                if name in values:
-                    raise ConfigError("lora hyperparameters", [f"{alias}: give {name} or {alias}"])
-                values[name] = values.pop(alias)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError("lora hyperparameters", [f"{u}: unknown option" for u in unknown])
-        return cls(**values)
+        return problems + _check_k(self.k)
 
     def alpha_for(self, rank: int) -> float:
         return float(self.alpha) if self.alpha is not None else 2.0 * rank

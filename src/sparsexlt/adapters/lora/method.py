@@ -17,13 +17,12 @@ only, to refuse a checkpoint that was planned differently.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from torch import nn
 
-from sparsexlt.adapters.attachment import head_parameters, locate_backbone
-from sparsexlt.adapters.base import FineTuningMethod
+from sparsexlt.adapters.adapter_method import AdapterMethod
+from sparsexlt.adapters.attachment import locate_backbone
 from sparsexlt.adapters.lora import ranks as rank_plan
 from sparsexlt.adapters.lora.component import LoraComponent, LoraFactors
 from sparsexlt.adapters.lora.config import LoraSettings
@@ -35,26 +34,22 @@ from sparsexlt.adapters.lora.injection import (
     lora_layers,
     remove_lora,
 )
-from sparsexlt.adapters.sparse_delta import remember_base_fingerprint
 from sparsexlt.errors import DeterministicError
 from sparsexlt.util.progress import log
 
-MASKED_LM = "masked-lm"  # models.task_types; adapters import models for fingerprints only
 
-
-class LoraMethod(FineTuningMethod):
+class LoraMethod(AdapterMethod):
     """Hyperparameters: see `LoraSettings` (r, alpha, dropout, target_modules, k, …)."""
+
+    SETTINGS = LoraSettings
+    config: LoraSettings
 
     def __init__(self, **hyperparameters: Any):
         super().__init__(**hyperparameters)
-        self.config = LoraSettings.from_hparams(hyperparameters)
         self._targets: list[rank_plan.LoraTarget] = []
         self.plans: list[LoraPlan] = []
         self.layers: dict[str, nn.Module] = {}
-        self.head: dict[str, nn.Parameter] = {}
         self.k_requested: int | None = None
-        self._flags: dict[int, bool] = {}
-        self._fingerprint: str | None = None
 
     @property
     def lora_count(self) -> int:
@@ -67,27 +62,17 @@ class LoraMethod(FineTuningMethod):
         backbone, _ = locate_backbone(model)
         if lora_layers(backbone):
             raise DeterministicError("lora: the model already holds LoRA layers; revert them first")
-        self._fingerprint = remember_base_fingerprint(model)
-        self._flags = {id(p): p.requires_grad for p in model.parameters()}
-        language = self._is_language(model)
-        self.head = {} if language else head_parameters(model)
+        self._choose_role(model)
         self._targets = rank_plan.find_targets(backbone, self.config.target_modules)
         self.plans = self._plan(backbone)
-        for p in model.parameters():
-            p.requires_grad_(False)
+        self._freeze(model)
         cfg = self.config
         self.layers = inject_lora(
             backbone, self.plans, TRAIN_ADAPTER, dropout=cfg.dropout, seed=cfg.seed
         )
-        for p in self.head.values():
-            p.requires_grad_(True)
+        self._train_head()
         requested = "" if self.k_requested is None else f" (k requested {self.k_requested})"
         log(f"lora: {len(self.plans)} matrices, {self.lora_count} trainable entries{requested}")
-
-    def _is_language(self, model: nn.Module) -> bool:
-        if self.config.language_sft is not None:
-            return self.config.language_sft
-        return getattr(model, "task_type", None) == MASKED_LM
 
     def _plan(self, backbone: nn.Module) -> list[LoraPlan]:
         targets, cfg = self._targets, self.config
@@ -116,27 +101,17 @@ class LoraMethod(FineTuningMethod):
             out[plan.name] = LoraFactors(
                 a.detach().to("cpu", copy=True), b.detach().to("cpu", copy=True), plan.alpha
             )
-        head = {n: p.detach().to("cpu", copy=True) for n, p in self.head.items()}
-        cfg = self.config
-        info = {
-            "base_model": cfg.base_model,
-            "base_fingerprint": self._fingerprint,
-            "task": cfg.task,
-            "language": cfg.language,
-            "alpha": cfg.alpha,
-            "k_requested": self.k_requested,
-            "language_sft": not self.head,
-            "training_config": asdict(cfg),
-        }
-        return LoraComponent(out, head, info)
+        info = self._export_info(
+            alpha=self.config.alpha, k_requested=self.k_requested, language_sft=not self.head
+        )
+        return LoraComponent(out, self._exported_head(), info)
 
     def detach(self) -> None:
         if self.model is None:
             return
         backbone, _ = locate_backbone(self.model)
         remove_lora(backbone, TRAIN_ADAPTER)
-        for p in self.model.parameters():
-            p.requires_grad_(self._flags.get(id(p), p.requires_grad))
+        self._unfreeze(self.model)
         self.layers, self.model = {}, None
 
     def state_dict(self) -> dict[str, Any]:

@@ -28,9 +28,9 @@ from torch import nn
 
 from sparsexlt import __version__
 from sparsexlt.adapters import adapter_format
+from sparsexlt.adapters.adapter_component import AdapterComponent, loaded_info
 from sparsexlt.adapters.attachment import (
-    Applications,
-    content_hash,
+    MASKED_LM,
     locate_backbone,
     restore_parameters,
     write_new_parameters,
@@ -48,8 +48,6 @@ STRUCTURE_FIELDS = ("role", "hidden", "bottleneck", "layers", "invertible_bottle
 DERIVED_FIELDS = frozenset(
     ("format", "format_version", "method", "parameters", "new_parameters", *STRUCTURE_FIELDS)
 )
-
-MASKED_LM = "masked-lm"  # models.task_types; adapters import models for fingerprints only
 
 
 class AdapterSet(nn.Module):
@@ -90,7 +88,7 @@ class AdapterSet(nn.Module):
             self.invertible.reset_parameters(generator)
 
 
-class MadxAdapter:
+class MadxAdapter(AdapterComponent):
     """A language or task adapter set, its head (task) and the manifest's descriptive fields."""
 
     method = METHOD
@@ -105,13 +103,7 @@ class MadxAdapter:
         if role not in ROLES:
             raise ValueError(f"madx: role must be one of {ROLES}, got {role!r}")
         self.role, self.modules = role, modules
-        self.new_parameters = {n: t.detach() for n, t in (new_parameters or {}).items()}
-        self.info = dict(info or {})
-        self._applied = Applications(repr(self))
-
-    @property
-    def base_fingerprint(self) -> str | None:
-        return self.info.get("base_fingerprint")
+        self._init_shared(new_parameters, info)
 
     def __repr__(self) -> str:
         label = self.info.get("language") or self.info.get("task")
@@ -157,18 +149,12 @@ class MadxAdapter:
         AdapterStack.of(encoder).remove(encoder, self)
         restore_parameters(model, originals)
 
-    def is_applied(self, model: nn.Module) -> bool:
-        return self._applied.is_applied(model)
-
     # ---- moving, identity, files -------------------------------------------------------------
     def to(self, device: torch.device | str) -> MadxAdapter:
         """Move the adapters (once, before training), so no step copies them."""
         self.modules.to(device)
         self.new_parameters = {n: t.to(device) for n, t in self.new_parameters.items()}
         return self
-
-    def content_hash(self) -> str:
-        return content_hash(self.manifest(), self.tensors())
 
     def tensors(self) -> dict[str, torch.Tensor]:
         state = {PREFIX + k: v for k, v in self.modules.state_dict().items()}
@@ -188,12 +174,6 @@ class MadxAdapter:
             "parameters": m.count(),
             "new_parameters": sorted(self.new_parameters),
         }
-
-    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
-        """Write `adapter.safetensors` + `adapter.json` atomically; returns the folder."""
-        return adapter_format.write_adapter(
-            directory, self.manifest(), self.tensors(), overwrite=overwrite
-        )
 
     @classmethod
     def load(cls, directory: str | Path) -> MadxAdapter:
@@ -216,8 +196,7 @@ class MadxAdapter:
                 Path(directory) / adapter_format.TENSORS_FILE, None, f"madx tensors: {e}"
             ) from None
         modules.requires_grad_(False)
-        info = {k: v for k, v in manifest.items() if k not in DERIVED_FIELDS}
-        new = adapter_format.new_parameter_tensors(manifest, tensors)
+        info, new = loaded_info(manifest, tensors, DERIVED_FIELDS)
         return cls(manifest["role"], modules, new, info)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
-from sparsexlt.errors import ConfigError
+from sparsexlt.adapters.adapter_settings import AdapterSettings, positive_int
 
 
 @dataclass
-class MadxSettings:
+class MadxSettings(AdapterSettings):
     """How `madx` trains (Pfeiffer et al., 2020, "MAD-X").
 
     reduction_factor: bottleneck size = hidden size // reduction_factor (16 in MAD-X, for
@@ -27,42 +27,25 @@ class MadxSettings:
     task, language, base_model: recorded in the exported manifest.
     """
 
+    SECTION: ClassVar[str] = "madx hyperparameters"
+
     reduction_factor: int = 16
     bottleneck: int | None = None
     invertible_reduction_factor: int = 2
     leave_out: list[int] | None = None
-    language_sft: bool | None = None
-    seed: int = 0
-    task: str | None = None
-    language: str | None = None
-    base_model: str | None = None
 
-    def __post_init__(self) -> None:
+    def problems(self) -> list[str]:
         problems = []
         for name in ("reduction_factor", "invertible_reduction_factor"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not positive_int(value):
                 problems.append(f"{name}: a positive int, got {value!r}")
-        if self.bottleneck is not None and (
-            isinstance(self.bottleneck, bool)
-            or not isinstance(self.bottleneck, int)
-            or self.bottleneck < 1
-        ):
+        if self.bottleneck is not None and not positive_int(self.bottleneck):
             problems.append(f"bottleneck: a positive int or null, got {self.bottleneck!r}")
         leave_out = self.leave_out or []
         if any(isinstance(i, bool) or not isinstance(i, int) for i in leave_out):
             problems.append(f"leave_out: a list of layer indices, got {self.leave_out!r}")
-        if problems:
-            raise ConfigError("madx hyperparameters", problems)
-
-    @classmethod
-    def from_hparams(cls, hparams: dict[str, Any]) -> MadxSettings:
-        """Build from a method's keyword hyperparameters; unknown names are a ConfigError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(hparams) - known)
-        if unknown:
-            raise ConfigError("madx hyperparameters", [f"{u}: unknown option" for u in unknown])
-        return cls(**hparams)
+        return problems
 
     def bottleneck_size(self, hidden: int) -> int:
         return self.bottleneck or max(1, hidden // self.reduction_factor)

@@ -15,34 +15,29 @@ afterwards. Checkpoints: the adapter and head tensors (`trainable_tensors`) are 
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import torch
 from torch import nn
 
-from sparsexlt.adapters.attachment import head_parameters, locate_backbone
-from sparsexlt.adapters.base import FineTuningMethod
+from sparsexlt.adapters.adapter_method import AdapterMethod
+from sparsexlt.adapters.attachment import locate_backbone
 from sparsexlt.adapters.madx.component import AdapterSet, MadxAdapter
 from sparsexlt.adapters.madx.config import MadxSettings
 from sparsexlt.adapters.madx.layouts import find_sites
-from sparsexlt.adapters.sparse_delta import remember_base_fingerprint
 from sparsexlt.errors import ConfigError, DeterministicError
 from sparsexlt.util.progress import log
 
-MASKED_LM = "masked-lm"  # models.task_types; adapters import models for fingerprints only
 
-
-class MadxMethod(FineTuningMethod):
+class MadxMethod(AdapterMethod):
     """Hyperparameters: see `MadxSettings` (reduction_factor, bottleneck, leave_out, …)."""
+
+    SETTINGS = MadxSettings
+    config: MadxSettings
 
     def __init__(self, **hyperparameters: Any):
         super().__init__(**hyperparameters)
-        self.config = MadxSettings.from_hparams(hyperparameters)
         self.component: MadxAdapter | None = None
-        self.head: dict[str, nn.Parameter] = {}
-        self._flags: dict[int, bool] = {}
-        self._fingerprint: str | None = None
         self._family: str | None = None
 
     @property
@@ -55,24 +50,14 @@ class MadxMethod(FineTuningMethod):
         encoder, _ = locate_backbone(model)
         sites = find_sites(encoder)
         self._family = sites.layout.family
-        self._fingerprint = remember_base_fingerprint(model)
-        self._flags = {id(p): p.requires_grad for p in model.parameters()}
-        language = self._is_language(model)
-        self.head = {} if language else head_parameters(model)
+        language = self._choose_role(model)
         modules = self._build(sites.hidden_size, sites.num_layers, language)
         modules.to(sites.norms[0].weight.device)
-        for p in model.parameters():
-            p.requires_grad_(False)
+        self._freeze(model)
         self.component = MadxAdapter("language" if language else "task", modules)
         self.component.apply(model, check_fingerprint=False)
-        for p in self.head.values():
-            p.requires_grad_(True)
+        self._train_head()
         log(f"madx: {self.component.role} adapter, {self.adapter_count} trainable parameters")
-
-    def _is_language(self, model: nn.Module) -> bool:
-        if self.config.language_sft is not None:
-            return self.config.language_sft
-        return getattr(model, "task_type", None) == MASKED_LM
 
     def _build(self, hidden: int, num_layers: int, language: bool) -> AdapterSet:
         cfg = self.config
@@ -103,25 +88,16 @@ class MadxMethod(FineTuningMethod):
         with torch.no_grad():
             modules.load_state_dict({k: v.cpu() for k, v in component.modules.state_dict().items()})
         modules.requires_grad_(False)
-        head = {n: p.detach().to("cpu", copy=True) for n, p in self.head.items()}
-        cfg = self.config
-        info = {
-            "base_model": cfg.base_model,
-            "base_fingerprint": self._fingerprint,
-            "task": cfg.task,
-            "language": cfg.language,
-            "architecture": self._family,
-            "reduction_factor": cfg.reduction_factor,
-            "training_config": asdict(cfg),
-        }
-        return MadxAdapter(component.role, modules, head, info)
+        info = self._export_info(
+            architecture=self._family, reduction_factor=self.config.reduction_factor
+        )
+        return MadxAdapter(component.role, modules, self._exported_head(), info)
 
     def detach(self) -> None:
         if self.model is None or self.component is None:
             return
         self.component.revert(self.model)
-        for p in self.model.parameters():
-            p.requires_grad_(self._flags.get(id(p), p.requires_grad))
+        self._unfreeze(self.model)
         self.component, self.model = None, None
 
     def _component(self) -> MadxAdapter:

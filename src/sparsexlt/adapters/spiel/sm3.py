@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sparsexlt.adapters.spiel.optimizer_parts import closure_loss, sparse_and_dense_groups
 from sparsexlt.adapters.spiel.sparse_weight import Remap, SparseWeight
 
 
@@ -32,13 +33,10 @@ class SparseSM3(torch.optim.Optimizer):
         eps: float = 1e-30,
         weight_decay: float = 0.0,
     ):
-        groups = [
-            {"params": [w.phi for w in weights], "sparse": True},
-            {"params": dense, "sparse": False},
-        ]
+        groups = sparse_and_dense_groups([w.phi for w in weights], dense)
         defaults = {"lr": lr, "momentum": momentum, "beta": beta, "eps": eps}
         defaults.update(weight_decay=weight_decay, sparse=False)
-        super().__init__([g for g in groups if g["params"]], defaults)
+        super().__init__(groups, defaults)
         self._weights = {id(w.phi): w for w in weights}
 
     def accumulators(self, phi: nn.Parameter) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,10 +50,7 @@ class SparseSM3(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

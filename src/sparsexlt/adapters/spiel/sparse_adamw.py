@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sparsexlt.adapters.spiel.optimizer_parts import closure_loss, sparse_and_dense_groups
 from sparsexlt.adapters.spiel.sparse_weight import FlatStore, Remap
 
 PER_ENTRY = ("exp_avg", "exp_avg_sq", "step")
@@ -35,12 +36,9 @@ class SparseAdamW(torch.optim.Optimizer):
         chunk_elements: int = 1 << 23,
     ):
         weights = store.weights
-        groups = [
-            {"params": [w.phi for w in weights], "sparse": True},
-            {"params": dense, "sparse": False},
-        ]
+        groups = sparse_and_dense_groups([w.phi for w in weights], dense)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
-        super().__init__([g for g in groups if g["params"]], {**defaults, "sparse": False})
+        super().__init__(groups, {**defaults, "sparse": False})
         self.store, self.weights = store, weights
         self.chunk_elements = chunk_elements
         total = store.phi.numel()
@@ -58,10 +56,7 @@ class SparseAdamW(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             if group["sparse"]:
                 self._sparse_step(group)
