@@ -4,7 +4,8 @@ SFTs add nothing at inference: a task SFT and a language SFT merged into the wei
 architecture as it was, while unmerged LoRA and MAD-X adapters add layers to every forward.
 XLM-R-base shape (random weights), batch 32 × 128 tokens by default, `torch.no_grad`, eval mode;
 the median of `--runs` (≥ 20) timed forwards after `--warmup` untimed ones, and its ratio to the
-base model's.
+base model's. All variants are built first and timed in turn, run after run, so a change of load
+on a shared machine hits every variant alike.
 
   python benchmarks/inference_speed.py --quick --json out.json     # CPU, a few minutes
   python benchmarks/inference_speed.py --device cuda
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory_speed import MODELS, XLMR_LORA_REGEX, build_model  # noqa: E402
 
+VARIANTS = ("base", "sft-merged", "lora-unmerged", "madx-stack")
 DENSITY = 0.01  # of each SFT, over the backbone's Linear weights
 
 
@@ -33,23 +35,19 @@ def main(argv=None) -> None:
     torch.manual_seed(0)
     device = torch.device(args.device)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    shape = MODELS["xlmr-base"]
+    shape = replace(MODELS["xlmr-base"], batch=32, seq=128)  # the training shape has batch 8
     if args.quick:
-        shape = replace(shape, layers=4, batch=8, seq=128)
+        shape = replace(shape, layers=4, batch=8)
     shape = replace(shape, batch=args.batch or shape.batch, seq=args.seq or shape.seq)
     ids = torch.randint(5, shape.vocab, (shape.batch, shape.seq), device=device)
-    rows = []
-    for variant in ("base", "sft-merged", "lora-unmerged", "madx-stack"):
-        model = build_model(shape, device, dtype).eval()
+    models = {}
+    for variant in VARIANTS:
         try:
-            model = prepare(variant, model, device)
+            models[variant] = prepare(variant, build_model(shape, device, dtype).eval(), device)
         except NotAvailable as e:
             print(e)
-            continue
-        latency = measure(model, ids, args.warmup, args.runs, device)
-        rows.append({"model": "xlmr-base", "variant": variant, "latency_s": latency})
-        print(f"  {variant:<14} {latency * 1000:9.1f} ms", flush=True)
-        del model
+    latencies = measure_interleaved(models, ids, args.warmup, args.runs, device)
+    rows = [{"model": "xlmr-base", "variant": v, "latency_s": t} for v, t in latencies.items()]
     base = rows[0]["latency_s"]
     for row in rows:
         row["ratio_vs_base"] = row["latency_s"] / base
@@ -131,21 +129,31 @@ def stack_madx(model, device):
     return model
 
 
-def measure(model, ids, warmup: int, runs: int, device) -> float:
+def measure_interleaved(models: dict, ids, warmup: int, runs: int, device) -> dict[str, float]:
+    """Median forward latency per variant, the variants timed in turn (round-robin) so that a
+    change of machine load or clock during the run affects all of them alike."""
+    times: dict[str, list[float]] = {v: [] for v in models}
+    for i in range(warmup + runs):
+        for variant, model in models.items():
+            t = forward_seconds(model, ids, device)
+            if i >= warmup:
+                times[variant].append(t)
+        if i >= warmup:
+            print(f"  run {i - warmup + 1}/{runs}", flush=True)
+    return {v: statistics.median(ts) for v, ts in times.items()}
+
+
+def forward_seconds(model, ids, device) -> float:
     import torch
 
-    times = []
     with torch.no_grad():
-        for i in range(warmup + runs):
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            model.backbone(input_ids=ids) if hasattr(model, "backbone") else model(input_ids=ids)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        model.backbone(input_ids=ids) if hasattr(model, "backbone") else model(input_ids=ids)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
 
 
 def parse(argv=None):
