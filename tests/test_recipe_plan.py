@@ -148,8 +148,8 @@ def test_restricting_to_one_target_keeps_only_what_it_needs():
 def test_method_settings_map_to_hyperparameters_and_training_lengths():
     config = demo()
     lt, spiel = config.method("lt-sft"), config.method("spiel-ag")
-    assert hparams.train_config_kwargs(lt, "task", seed=3)["steps"] == [40, 40]
-    assert hparams.train_config_kwargs(spiel, "task", seed=3)["steps"] == 80
+    assert hparams.train_config_kwargs(lt, "task", seed=3)["steps"] == [100, 100]
+    assert hparams.train_config_kwargs(spiel, "task", seed=3)["steps"] == 200
     task = hparams.method_hparams(spiel, "task", seed=3, task="t")
     assert task == {
         "k": 0.1,
