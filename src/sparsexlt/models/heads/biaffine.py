@@ -39,7 +39,8 @@ def single_root_heads(arc_scores: torch.Tensor, word_mask: torch.Tensor) -> torc
 
     The root is the word that prefers the root most over its best other head; every other word
     takes its best non-root head. Cycles are possible (this is not an MST decoder); with one
-    root predicted by plain argmax the result equals plain argmax.
+    root predicted by plain argmax the result equals plain argmax. The parser decodes with
+    `tree_decoding.mst_heads` instead; this greedy decoder is kept as a cheap baseline.
     """
     scores = arc_scores.masked_fill(~word_mask[..., None], 0.0)
     best_other = scores[..., 1:].max(-1)

@@ -3,8 +3,8 @@
 Word i is represented by its first subword's hidden state; the root candidate is the first
 token (`<s>`/`[CLS]`). Arc and label scores use separate MLPs for the dependent and the head
 role. Loss = cross-entropy over each word's candidate heads + cross-entropy over labels at the
-gold head. Without gold heads the head is decoded (`single_root_heads`) and labels are scored
-at the decoded heads.
+gold head. Without gold heads the heads are decoded as the best single-root tree (`mst_heads`)
+and labels are scored at the decoded heads.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from torch import nn
 from transformers import PretrainedConfig
 
 from sparsexlt.models.heads.base import Head, masked_cross_entropy
-from sparsexlt.models.heads.biaffine import Biaffine, single_root_heads
+from sparsexlt.models.heads.biaffine import Biaffine
 from sparsexlt.models.heads.registry import register_head
+from sparsexlt.models.heads.tree_decoding import mst_heads
 from sparsexlt.models.outputs import TaskOutput
 from sparsexlt.models.task_types import DEPENDENCY_PARSING
 
@@ -62,7 +63,7 @@ class BiaffineParserHead(Head):
         arc = arc.masked_fill(~self._valid_arcs(word_mask), NEG_INF)
 
         gold_heads, gold_labels = batch.get("heads"), batch.get("deprels")
-        predicted = single_root_heads(arc, word_mask) if gold_heads is None else None
+        predicted = mst_heads(arc, word_mask) if gold_heads is None else None
         chosen = predicted if gold_heads is None else gold_heads.clamp(min=0)
         head_vectors = self.label_head(candidates)
         chosen_vectors = head_vectors.gather(
