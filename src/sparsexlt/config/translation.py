@@ -16,7 +16,9 @@ from sparsexlt.config.training import TrainingConfig
 class MTAdaptConfig(ConfigModel):
     """Fine-tune the translation model on parallel data before translating (unseen languages)."""
 
-    method: MethodName = Field("full", description="How the translation model is fine-tuned.")
+    method: MethodName = Field(
+        "spiel-ag", description="How the translation model is fine-tuned (as `AdaptConfig`)."
+    )
     training: TrainingConfig = Field(
         default_factory=lambda: TrainingConfig(steps=500),
         description="Length and optimizer settings of the adaptation.",
