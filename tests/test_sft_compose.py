@@ -128,3 +128,12 @@ def test_merge_into_folder_loads_with_transformers_and_equals_apply(tmp_path):
     )
     with pytest.raises(IncompatibleModelError, match="fingerprint"):
         merge_into_folder(src, [wrong], tmp_path / "bad")
+
+
+def test_merging_into_a_folder_that_does_not_exist_names_it(tmp_path):
+    from sparsexlt.models.loading import ModelNotFoundError
+
+    delta = SparseDelta({"w": (torch.tensor([0]), torch.tensor([1.0]))}, shapes={"w": (2,)})
+    with pytest.raises(ModelNotFoundError, match="xlm-roberta-base: not a model folder"):
+        merge_into_folder("xlm-roberta-base", [delta], tmp_path / "merged")
+    assert not (tmp_path / "merged").exists()

@@ -96,3 +96,12 @@ def test_cli_convert_prints_the_folder(tiny_nllb, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == str(out)
     assert json.loads((out / MANIFEST).read_text())["quantization"] == "int8"
+
+
+def test_a_hub_id_that_cannot_be_fetched_is_a_clear_error(tmp_path, monkeypatch):
+    from sparsexlt.models.loading import ModelNotFoundError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotFoundError, match="not a local folder and the Hugging Face hub"):
+        convert_model("no-such-org/no-such-nllb", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

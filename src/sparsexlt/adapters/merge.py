@@ -72,9 +72,13 @@ def merge_into_folder(
     kept) and every other file (config, tokenizer) is copied unchanged. New parameters (task
     heads) have no place in a base model folder and are left out (logged).
     """
-    from sparsexlt.models.loading import load_backbone
+    from sparsexlt.models.loading import ModelNotFoundError, load_backbone
 
     model_folder, out_folder = Path(model_folder), Path(out_folder)
+    if not model_folder.is_dir():
+        raise ModelNotFoundError(
+            f"{model_folder}: not a model folder (merging needs the base model saved locally)"
+        )
     weight_files = sorted(model_folder.glob("*.safetensors"))
     if not weight_files:
         raise DeterministicError(f"{model_folder}: no *.safetensors weights to merge into")

@@ -188,6 +188,17 @@ def _finish(
     return model
 
 
+def load_model_config(name_or_path: str | Path) -> Any:
+    """The Hugging Face config of a model (folder, hub id or `pkg:`), without its weights;
+    ModelNotFoundError (with the offline hint) when it cannot be found."""
+    source = resolve_model_path(name_or_path)
+    try:
+        with quiet_transformers():
+            return AutoConfig.from_pretrained(source)
+    except OSError as err:
+        raise _not_found(str(name_or_path), source, err) from err
+
+
 def _accepts_pooling_flag(source: str) -> bool:
     try:
         config = AutoConfig.from_pretrained(source)

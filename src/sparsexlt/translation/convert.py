@@ -24,10 +24,9 @@ from ctranslate2.converters import TransformersConverter
 from sparsexlt.errors import IncompatibleModelError
 from sparsexlt.models.fingerprint import base_fingerprint
 from sparsexlt.models.loading import (
+    load_model_config,
     load_seq2seq,
     load_tokenizer,
-    quiet_transformers,
-    resolve_model_path,
 )
 from sparsexlt.translation.languages import language_codes_in_vocab
 from sparsexlt.translation.manifest import FORMAT, MANIFEST, TOKENIZER_DIR, TranslatorManifest
@@ -53,10 +52,7 @@ def load_source(model: str | Path) -> tuple[Any, Any]:
     The model comes from `sparsexlt.models.load_seq2seq` in float32, so it carries the same
     fingerprint every other part of sparsexlt computes for it.
     """
-    from transformers import AutoConfig
-
-    with quiet_transformers():
-        config = AutoConfig.from_pretrained(resolve_model_path(model))
+    config = load_model_config(model)
     if config.model_type not in SUPPORTED_MODEL_TYPES:
         raise IncompatibleModelError(
             f"{model}: model_type {config.model_type!r} is not NLLB/M2M100 "
