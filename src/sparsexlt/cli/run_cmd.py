@@ -7,6 +7,10 @@ stays fast, and Prefect's defaults (`deployments.prefect_env`) are set before Pr
 from __future__ import annotations
 
 import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -109,8 +113,32 @@ def run(
     from sparsexlt.deployments.prefect_env import prefect_defaults
 
     prefect_defaults(cfg.output_dir, quiet=os.environ.get("SPARSEXLT_QUIET") == "1")
-    result = _run_flow(config, overrides, method, scenario, target, dask_workers, dask_address)
+    with _stop_promptly():
+        result = _run_flow(config, overrides, method, scenario, target, dask_workers, dask_address)
     _print_results(result)
+
+
+@contextmanager
+def _stop_promptly() -> Iterator[None]:
+    """Ctrl-C or SIGTERM ends the process as soon as Prefect has recorded the crash.
+
+    Without this the interpreter would wait at exit for the training threads of the task pool,
+    which keep going for minutes. Stopping them abruptly loses nothing: artifacts and
+    checkpoints are written atomically, so the same command resumes (as after `kill -9`).
+    """
+    from prefect.exceptions import TerminationSignal
+
+    try:
+        yield
+    except (KeyboardInterrupt, TerminationSignal) as stop:
+        code = 128 + getattr(stop, "signal", signal.SIGINT)
+        typer.echo(
+            "interrupted: finished steps are kept; run the same command again to resume",
+            err=True,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _execution_overrides(launcher: str | None, processes: int | None) -> list[str]:
