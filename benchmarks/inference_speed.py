@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory_speed import MODELS, XLMR_LORA_REGEX, build_model  # noqa: E402
+from memory_speed import MODELS, XLMR_LORA_REGEX, NotAvailable, build_model  # noqa: E402
 
 VARIANTS = ("base", "sft-merged", "lora-unmerged", "madx-stack")
 DENSITY = 0.01  # of each SFT, over the backbone's Linear weights
@@ -58,10 +58,6 @@ def main(argv=None) -> None:
         )
     if args.json:
         args.json.write_text(json.dumps({"device": args.device, "rows": rows}, indent=2))
-
-
-class NotAvailable(Exception):
-    pass
 
 
 def prepare(variant: str, model, device):

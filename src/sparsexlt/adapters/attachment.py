@@ -38,15 +38,6 @@ def locate_backbone(model: nn.Module) -> tuple[nn.Module, str]:
     raise IncompatibleModelError(f"{type(model).__name__}: its encoder is not one of its modules")
 
 
-def strip_prefix(name: str, prefix: str) -> str:
-    """`name` relative to the backbone, whether it was written with `prefix` or without."""
-    if prefix and name.startswith(prefix):
-        return name[len(prefix) :]
-    if name.startswith("backbone."):
-        return name[len("backbone.") :]
-    return name
-
-
 def head_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
     """Parameters outside the encoder that train (the task head), named as in `model`."""
     base_ids = {id(p) for p in backbone_of(model).parameters()}

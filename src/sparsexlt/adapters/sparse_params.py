@@ -61,9 +61,6 @@ class SparseParameterSet:
     def trainable_tensors(self) -> list[nn.Parameter]:
         return list(self.values.values())
 
-    def num_entries(self) -> int:
-        return sum(int(idx.numel()) for idx in self.indices.values())
-
     @torch.no_grad()
     def merge(self) -> None:
         """p[idx] = θ0[idx] + φ for every parameter (call after each optimizer step)."""

@@ -29,11 +29,6 @@ def join_languages(sources: str | Iterable[str]) -> str:
     return ",".join(codes)
 
 
-def split_languages(text: str) -> list[str]:
-    """Inverse of `join_languages`."""
-    return [code for code in text.split(",") if code]
-
-
 @dataclass(frozen=True)
 class ResultRow:
     """One measured number. `config_hash` and `run_id` may be left None when passed to

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prefect.futures import as_completed, wait
 
+from sparsexlt.flows.task_sft import used_language_sfts
 from sparsexlt.flows.unique import unique
 from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.evaluate import result_rows
@@ -42,7 +43,7 @@ def run_steps(plan: Plan, base: ArtifactRef, out: str) -> tuple[list[dict], list
         translations = {**models, **_results(translation_f)}
     language = _results(language_f)
     task_f = {
-        task_sft_task.submit(j, base, _subset(language, j), translations, out): j
+        task_sft_task.submit(j, base, used_language_sfts(j, language), translations, out): j
         for j in unique(plan.task_sfts)
     }
     task: dict[str, ArtifactRef] = {}
@@ -61,8 +62,3 @@ def run_steps(plan: Plan, base: ArtifactRef, out: str) -> tuple[list[dict], list
 def _results(futures: dict) -> dict[str, ArtifactRef]:
     wait(list(futures.values()))
     return {key: future.result() for key, future in futures.items()}
-
-
-def _subset(language: dict[str, ArtifactRef], job) -> dict[str, ArtifactRef]:
-    keys = {p.language_sft_key for p in job.parts}
-    return {k: v for k, v in language.items() if k in keys}

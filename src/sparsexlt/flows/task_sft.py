@@ -22,13 +22,14 @@ def task_sft_flow(
     applied; few-shot data upsampled (except fs-no-upsample); {key: artifact}."""
     futures = {
         job.key: task_sft_task.submit(
-            job, base, _used(job, language_sfts), translations, output_dir
+            job, base, used_language_sfts(job, language_sfts), translations, output_dir
         )
         for job in unique(jobs)
     }
     return {key: future.result() for key, future in futures.items()}
 
 
-def _used(job: TaskSFTJob, refs: dict[str, ArtifactRef]) -> dict[str, ArtifactRef]:
+def used_language_sfts(job: TaskSFTJob, refs: dict[str, ArtifactRef]) -> dict[str, ArtifactRef]:
+    """The language SFTs of `refs` that `job`'s mix applies (all a task needs to receive)."""
     keys = {p.language_sft_key for p in job.parts}
     return {k: v for k, v in refs.items() if k in keys}

@@ -2,13 +2,16 @@
 
 Why one place: the tiny encoder (unigram, XLM-R layout) and the tiny translator (BPE, NLLB
 layout) differ only in model type and special-piece ids; the settings that make training
-reproducible and fit a small corpus belong together.
+reproducible and fit a small corpus belong together. `copy_sentencepiece` carries the file
+(`SP_FILE`) into folders written from a loaded tokenizer, which does not save it itself.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import sentencepiece as spm
@@ -39,3 +42,15 @@ def train_sentencepiece(
         **options,
     )
     return buffer.getvalue()
+
+
+def copy_sentencepiece(source_dir: str | Path, dest_dir: str | Path) -> None:
+    """Copy `SP_FILE` from `source_dir` into `dest_dir` when the source folder has one.
+
+    Why: the fast NLLB/XLM-R tokenizers' `save_pretrained` writes only `tokenizer.json`; the
+    original SentencePiece file is what slow tokenizers and other tools need, so folders we
+    write from a loaded model keep it. A hub id (no such folder) copies nothing.
+    """
+    spm_file = Path(source_dir) / SP_FILE
+    if spm_file.is_file():
+        shutil.copyfile(spm_file, Path(dest_dir) / SP_FILE)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from sparsexlt.config import MethodConfig, TrainingConfig
-from sparsexlt.config.constants import SPARSE_METHODS
 
 Part = Literal["language", "task"]
 
@@ -98,10 +97,6 @@ def step_settings(
 def has_language_components(method: MethodConfig) -> bool:
     """False when the config switched language components off (`language: null`)."""
     return method.language is not None
-
-
-def is_sparse(method: MethodConfig) -> bool:
-    return method.name in SPARSE_METHODS
 
 
 def _training(method: MethodConfig, part: Part) -> TrainingConfig:

@@ -22,7 +22,7 @@ detail, not an input — so N processes publish the artifact one process would, 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sparsexlt.config import FewShot, Language, MethodConfig, PipelineConfig
@@ -200,11 +200,6 @@ class Plan:
             + len(self.task_sfts)
             + len(self.evaluations)
         )
-
-
-def job_dict(job: Any) -> dict[str, Any]:
-    """A job as JSON data (for logs, manifests and the dry-run's --json)."""
-    return asdict(job)
 
 
 def _key(kind: str, **parts: Any) -> str:
@@ -465,10 +460,11 @@ def plan_translator(config: PipelineConfig, targets: dict[str, str]) -> Translat
     corpus: tuple[tuple[str, DataRef], ...] = ()
     identity: dict[str, Any] = {"quantization": tr.quantization}
     if tr.model.startswith(TINY_PREFIX):
+        coded = ((nllb_code(lang), lang) for lang in config.languages)
         corpus = tuple(
-            (nllb_code(lang), _text_ref(lang))
-            for lang in config.languages
-            if nllb_code(lang) in codes and _text_ref(lang) is not None
+            (code, ref)
+            for code, lang in coded
+            if code in codes and (ref := _text_ref(lang)) is not None
         )
         identity |= {"tiny": parse_tiny_spec(tr.model), "codes": codes}
         identity["corpus"] = [(c, ref.key) for c, ref in corpus]

@@ -17,7 +17,6 @@ Steps of `adapt_translator` (each result kept under `out_dir`, so a re-run resum
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from sparsexlt.models.loading import (
     quiet_transformers,
     resolve_model_path,
 )
+from sparsexlt.models.sentencepiece_model import copy_sentencepiece
 from sparsexlt.translation.convert import convert_cached, convert_model
 from sparsexlt.translation.engine import CTranslate2Engine
 from sparsexlt.translation.languages import (
@@ -216,6 +216,4 @@ def _save_hf(model: Any, tokenizer: Any, source_dir: Path, out: Path) -> None:
     with atomic_dir(out, overwrite=True) as tmp, quiet_transformers():
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-        spm_file = source_dir / "sentencepiece.bpe.model"
-        if spm_file.is_file():
-            shutil.copyfile(spm_file, tmp / spm_file.name)
+        copy_sentencepiece(source_dir, tmp)

@@ -14,7 +14,6 @@ of models share one cache root.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,8 @@ from ctranslate2.converters import TransformersConverter
 
 from sparsexlt.errors import IncompatibleModelError
 from sparsexlt.models.fingerprint import base_fingerprint
-from sparsexlt.models.loading import (
-    load_model_config,
-    load_seq2seq,
-    load_tokenizer,
-)
+from sparsexlt.models.loading import load_model_config, load_seq2seq, load_tokenizer
+from sparsexlt.models.sentencepiece_model import copy_sentencepiece
 from sparsexlt.translation.languages import language_codes_in_vocab
 from sparsexlt.translation.manifest import FORMAT, MANIFEST, TOKENIZER_DIR, TranslatorManifest
 from sparsexlt.util.atomic import atomic_dir, atomic_write_json, is_complete
@@ -62,11 +58,6 @@ def load_source(model: str | Path) -> tuple[Any, Any]:
     return seq2seq, load_tokenizer(model)
 
 
-def source_fingerprint(model: Any) -> str:
-    """The fingerprint conversions are keyed by (stored on the model by `load_seq2seq`)."""
-    return base_fingerprint(model)
-
-
 def _matches(out: Path, fingerprint: str, quantization: str) -> bool:
     if not is_complete(out) or not (out / MANIFEST).is_file():
         return False
@@ -83,7 +74,7 @@ def convert_model(model: str | Path, out: str | Path, *, quantization: str = "in
     _check_quantization(quantization)
     out = Path(out)
     seq2seq, tokenizer = load_source(model)
-    fp = source_fingerprint(seq2seq)
+    fp = base_fingerprint(seq2seq)
     if _matches(out, fp, quantization):
         log(f"translator {out} already converted (fingerprint {short(fp)}, {quantization})")
         return out
@@ -97,7 +88,7 @@ def convert_cached(
     """Convert into `cache_root/<fingerprint>-<quantization>`, or return that folder if done."""
     _check_quantization(quantization)
     seq2seq, tokenizer = load_source(model)
-    fp = source_fingerprint(seq2seq)
+    fp = base_fingerprint(seq2seq)
     out = Path(cache_root) / f"{short(fp, 16)}-{quantization}"
     if not _matches(out, fp, quantization):
         _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
@@ -118,7 +109,7 @@ def _write_conversion(
             str(tmp), quantization=None if quantization == "none" else quantization, force=True
         )
         tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
-        _copy_sentencepiece(resolved, tmp / TOKENIZER_DIR)
+        copy_sentencepiece(resolved, tmp / TOKENIZER_DIR)
         atomic_write_json(
             tmp / MANIFEST,
             {
@@ -132,13 +123,6 @@ def _write_conversion(
                 "transformers_version": transformers.__version__,
             },
         )
-
-
-def _copy_sentencepiece(source: str, tokenizer_dir: Path) -> None:
-    """Keep the original SentencePiece file when the source is a folder that has one."""
-    spm_file = Path(source) / "sentencepiece.bpe.model"
-    if spm_file.is_file() and not (tokenizer_dir / spm_file.name).exists():
-        shutil.copyfile(spm_file, tokenizer_dir / spm_file.name)
 
 
 class _PreloadedConverter(TransformersConverter):

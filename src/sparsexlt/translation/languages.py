@@ -22,6 +22,8 @@ from functools import lru_cache
 from sparsexlt.errors import UnknownLanguageError, UnsupportedLanguageError
 from sparsexlt.translation.language_table import NLLB_TABLE, UNSUPPORTED_TABLE
 
+_CODE_PATTERN = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
+
 
 @dataclass(frozen=True)
 class Language:
@@ -133,8 +135,7 @@ def split_supported(
 
 def language_codes_in_vocab(vocab: Iterable[str]) -> set[str]:
     """The tokens of a vocabulary that look like NLLB language codes (`xxx_Xxxx`)."""
-    pattern = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
-    return {tok for tok in vocab if pattern.match(tok)}
+    return {tok for tok in vocab if _CODE_PATTERN.match(tok)}
 
 
 def _unknown_message(code: str, key: str) -> str:

@@ -86,16 +86,9 @@ def _translate_missing(
         for i in range(0, len(missing), chunk_size):
             chunk = missing[i : i + chunk_size]
             out = engine.translate(chunk, src, tgt)
-            cache.put_many(
-                engine.key,
-                src,
-                tgt,
-                [
-                    (hashes[t], o, cut)
-                    for t, o, cut in zip(chunk, out.texts, out.truncated, strict=True)
-                ],
-            )
-            for text, translation, cut in zip(chunk, out.texts, out.truncated, strict=True):
+            rows = list(zip(chunk, out.texts, out.truncated, strict=True))
+            cache.put_many(engine.key, src, tgt, [(hashes[t], o, cut) for t, o, cut in rows])
+            for text, translation, cut in rows:
                 result[text] = translation
                 stats.truncated += cut
             stats.translated += len(chunk)

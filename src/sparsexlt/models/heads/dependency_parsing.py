@@ -18,7 +18,7 @@ from transformers import PretrainedConfig
 from sparsexlt.models.heads.base import Head, masked_cross_entropy
 from sparsexlt.models.heads.biaffine import Biaffine
 from sparsexlt.models.heads.registry import register_head
-from sparsexlt.models.heads.tree_decoding import mst_heads
+from sparsexlt.models.heads.tree_decoding import mst_heads, valid_arcs
 from sparsexlt.models.outputs import TaskOutput
 from sparsexlt.models.task_types import DEPENDENCY_PARSING
 
@@ -60,7 +60,7 @@ class BiaffineParserHead(Head):
         words = hidden.gather(1, word_index[..., None].expand(-1, -1, hidden.shape[-1]))
         candidates = torch.cat([hidden[:, :1], words], 1)  # [B, W+1, H]; 0 = root
         arc = self.arc_scorer.pairwise(self.arc_dep(words), self.arc_head(candidates))[..., 0]
-        arc = arc.masked_fill(~self._valid_arcs(word_mask), NEG_INF)
+        arc = arc.masked_fill(~valid_arcs(word_mask), NEG_INF)
 
         gold_heads, gold_labels = batch.get("heads"), batch.get("deprels")
         predicted = mst_heads(arc, word_mask) if gold_heads is None else None
@@ -77,15 +77,6 @@ class BiaffineParserHead(Head):
             if gold_labels is not None:
                 loss = loss + masked_cross_entropy(label_logits, gold_labels)
         return TaskOutput(loss=loss, logits=arc, label_logits=label_logits, heads=predicted)
-
-    @staticmethod
-    def _valid_arcs(word_mask: torch.Tensor) -> torch.Tensor:
-        """[B, W, W+1]: head j exists (root or a real word) and is not the word itself."""
-        b, w = word_mask.shape
-        candidates = torch.cat([word_mask.new_ones(b, 1), word_mask], 1)
-        eye = torch.eye(w, dtype=torch.bool, device=word_mask.device)
-        self_loop = torch.cat([eye.new_zeros(w, 1), eye], 1)  # word i is candidate i + 1
-        return candidates[:, None, :] & ~self_loop[None]
 
     def decode(self, output: TaskOutput, batch: Mapping[str, torch.Tensor]) -> dict:
         if output.heads is None:

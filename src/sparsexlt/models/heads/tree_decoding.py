@@ -42,7 +42,7 @@ def mst_heads(arc_scores: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor
     if word_mask.shape[-1] == 0:
         return torch.zeros(word_mask.shape, dtype=torch.long, device=word_mask.device)
     dtype = torch.promote_types(arc_scores.dtype, torch.float32)
-    scores = arc_scores.detach().to(dtype).masked_fill(~_valid_arcs(word_mask), float("-inf"))
+    scores = arc_scores.detach().to(dtype).masked_fill(~valid_arcs(word_mask), float("-inf"))
     heads = single_root_heads(scores, word_mask)
     done = _is_single_root_tree(heads, word_mask) | ~word_mask.any(-1)
     if bool(done.all()):
@@ -54,12 +54,13 @@ def mst_heads(arc_scores: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor
     return heads
 
 
-def _valid_arcs(word_mask: torch.Tensor) -> torch.Tensor:
-    """[B, W, W+1]: the head is the root or a real word other than the dependent itself."""
+def valid_arcs(word_mask: torch.Tensor) -> torch.Tensor:
+    """[B, W, W+1] bool: the head is the root or a real word other than the dependent itself
+    (word i is candidate i + 1). The parser masks its arc scores with it too."""
     b, w = word_mask.shape
     candidates = torch.cat([word_mask.new_ones(b, 1), word_mask], 1)
     eye = torch.eye(w, dtype=torch.bool, device=word_mask.device)
-    self_loop = torch.cat([eye.new_zeros(w, 1), eye], 1)
+    self_loop = torch.cat([eye.new_zeros(w, 1), eye], 1)  # word i is candidate i + 1
     return candidates[:, None, :] & ~self_loop[None]
 
 
