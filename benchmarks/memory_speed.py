@@ -6,7 +6,10 @@ a fresh process (so peaks never mix) and prints one JSON line that the parent co
 Memory is measured above the loaded model: on a CPU the process's peak RSS (VmHWM, reset after
 loading through /proc/self/clear_refs) minus its RSS then; on a GPU
 `torch.cuda.max_memory_allocated` minus `memory_allocated` after loading. The method's own set
-up (LoRA weights, SpIEL's φ, optimizer state) is therefore part of its peak.
+up (LoRA weights, SpIEL's φ, optimizer state) is therefore part of its peak. Each row also says
+how much of the peak is the method's state (`state_bytes`: what it keeps between steps, per
+trainable entry in the table) and so how much is the rest (gradients, activations, selection
+windows, the process) — what decides which ratios to LoRA are reachable at all.
 
 Steps: `--warmup` untimed, then `--steps` timed. SpIEL reselects every `--reselection-interval`
 steps, set so that one selection window (A = `--selection-window` steps) and the reselection
@@ -308,11 +311,12 @@ def worker(args) -> dict:
     batch = make_batch(shape, device)
     _preload(args.method)
     gc.collect()
+    loaded = {t.untyped_storage().data_ptr() for t in model.state_dict().values()}
     base = _reset_peak(device)
     runner, model = setup_method(args.method, model, shape, args, k)
     times, window = _run_steps(model, runner, batch, args, device)
     rows = [_row(args, shape, runner, times, window, _peak(device) - base, "")]
-    rows[0]["params"] = params
+    rows[0].update(params=params, state_bytes=state_bytes(runner, loaded))
     if args.method == "lt-sft":  # phase 2: select, rewind, train the K entries
         rows[0]["method"] = "lt-sft:full"
         runner.method.start_phase(1)
@@ -320,7 +324,28 @@ def worker(args) -> dict:
         _reset_peak(device)
         times, window = _run_steps(model, runner, batch, args, device)
         rows.append(_row(args, shape, runner, times, window, _peak(device) - base, ":sparse"))
+        rows[1]["state_bytes"] = state_bytes(runner, loaded)
     return {"rows": rows}
+
+
+def state_bytes(runner, loaded: set[int]) -> int:
+    """Bytes a method keeps from one step to the next, above the loaded model: its trainable
+    tensors, the optimizer state and, for SpIEL, the index and original-value buffers — each
+    storage once, storages of the loaded model left out. Gradients (alive from the backward to
+    the optimizer step) and activations are not state; the peak minus this is what they and the
+    process's own overhead cost."""
+    import torch
+
+    method = getattr(runner, "method", None)
+    tensors = list(runner.params if method is None else method.trainable_tensors())
+    for state in runner.optimizer.state.values():
+        tensors += [t for t in state.values() if torch.is_tensor(t)]
+    store = getattr(method, "store", None)
+    if store is not None:
+        tensors += [store.indices, store.phi] + [store.base] * (store.base is not None)
+        tensors += [sw.base for sw in store.weights if sw.base is not None]
+    sizes = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    return sum(size for ptr, size in sizes.items() if ptr not in loaded)
 
 
 def _preload(method: str) -> None:
@@ -554,15 +579,23 @@ def _format(row: dict) -> str:
 def print_table(rows: list[dict], device: str) -> None:
     print(f"\nmemory and speed on {device} (ratios vs LoRA r=64-equivalent, dropout 0)")
     head = f"{'model':<11} {'method':<14} {'trainable':>11} {'peak MiB':>9} {'×lora':>6} "
+    head += f"{'state B/entry':>13} {'rest MiB':>8} "
     print(head + f"{'median s':>9} {'×lora':>6} {'mean s':>8} {'×lora':>6}")
     for r in rows:
         ratio = lambda v: "  –  " if v is None else f"{v:6.2f}"  # noqa: E731
+        state = r.get("state_bytes", 0)
         print(
             f"{r['model']:<11} {r['method']:<14} {r['trainable']:>11,} "
             f"{r['peak_bytes'] / 2**20:>9.1f} {ratio(r['peak_ratio_vs_lora'])} "
+            f"{state / max(r['trainable'], 1):>13.1f} {(r['peak_bytes'] - state) / 2**20:>8.1f} "
             f"{r['step_s']:>9.3f} {ratio(r['time_ratio_vs_lora'])} "
             f"{r['mean_step_s']:>8.3f} {ratio(r['mean_ratio_vs_lora'])}"
         )
+    print(
+        "state: what a method keeps between steps above the loaded model (trainable tensors, "
+        "optimizer state, SpIEL's indices and originals); rest = peak − state: gradients, "
+        "activations, selection windows and the process's own overhead"
+    )
 
 
 # ---- dense vs sampled dφ ---------------------------------------------------------------------
