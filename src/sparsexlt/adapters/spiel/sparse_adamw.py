@@ -87,20 +87,24 @@ class SparseAdamW(torch.optim.Optimizer):
     def _sparse_step(self, group: dict) -> None:
         if all(w.phi.grad is None for w in self.weights):
             return
-        grad = torch.cat(
-            [
-                w.phi.grad if w.phi.grad is not None else torch.zeros_like(w.phi)
-                for w in self.weights
-            ]
-        )
-        for start in range(0, grad.numel(), self.chunk_elements):
-            chunk = slice(start, start + self.chunk_elements)
-            self._update(
-                self.store.phi[chunk],
-                grad[chunk],
-                *(self.flat[k][chunk] for k in PER_ENTRY),
-                group,
-            )
+        grads = [
+            w.phi.grad if w.phi.grad is not None else torch.zeros_like(w.phi) for w in self.weights
+        ]
+        if self.store.phi.device.type == "cuda":  # one gradient buffer: few, large kernels
+            parts = [(0, torch.cat(grads))]
+        else:  # each matrix's own gradient: no K-sized temporary
+            parts = [(w.start, g) for w, g in zip(self.weights, grads, strict=True)]
+        for offset, grad in parts:
+            for start in range(0, grad.numel(), self.chunk_elements):
+                chunk = slice(
+                    offset + start, offset + min(start + self.chunk_elements, grad.numel())
+                )
+                self._update(
+                    self.store.phi[chunk],
+                    grad[start : start + self.chunk_elements],
+                    *(self.flat[k][chunk] for k in PER_ENTRY),
+                    group,
+                )
 
     @staticmethod
     def _update(p, g, m, v, age, group) -> None:

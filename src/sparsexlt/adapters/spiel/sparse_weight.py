@@ -27,7 +27,8 @@ from torch import nn
 
 from sparsexlt.adapters.spiel.targets import Target
 
-MERGE_CHUNK = 1 << 25  # entries merged per temporary buffer
+MERGE_CHUNK = {"cuda": 1 << 25}  # entries merged per temporary buffer, by device type
+MERGE_CHUNK_DEFAULT = 1 << 18  # a CPU: temporaries the allocator reuses instead of mapping anew
 
 
 class FlatStore:
@@ -56,8 +57,9 @@ class FlatStore:
         """W[idx] = W0[idx] + φ for every matrix: one add over the flat buffers, then one
         index_put per matrix."""
         flat = self.flat_weights()
-        for start in range(0, self.phi.numel() if flat else 0, MERGE_CHUNK):
-            stop = min(start + MERGE_CHUNK, self.phi.numel())
+        step = MERGE_CHUNK.get(self.phi.device.type, MERGE_CHUNK_DEFAULT)
+        for start in range(0, self.phi.numel() if flat else 0, step):
+            stop = min(start + step, self.phi.numel())
             values = torch.empty(stop - start, dtype=self.base_dtype, device=self.phi.device)
             torch.add(self.base[start:stop], self.phi[start:stop], out=values)
             for sw in flat:
