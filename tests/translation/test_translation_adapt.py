@@ -75,19 +75,20 @@ def test_scores_are_sacrebleu_corpus_scores():
     assert score_translations(["xyz"], ["aku seneng"])["chrf"] < 10
 
 
-@pytest.mark.slow  # 40 SpIEL steps + 2 conversions: 6 s idle, up to 60 s on 2 shared cores
+@pytest.mark.slow  # 80 SpIEL steps + 2 conversions: 8 s idle, up to 80 s on 2 shared cores
 def test_adapt_to_a_language_nllb_lacks_then_translate_train_into_it(tiny_nllb, tmp_path):
     config = AdaptConfig(
         src_lang="ind", tgt_lang="madurese", init_from="jav", method="spiel-ag",
         method_options={"k": 0.2, "embeddings": True, "reselection_interval": 10},
-        steps=40, batch_size=6, lr=5e-2, warmup_ratio=0.0, device="cpu",
+        steps=80, batch_size=6, lr=5e-2, warmup_ratio=0.0, device="cpu",
         eval_beam=1, eval_max_output_tokens=16, max_length=32,
     )  # fmt: skip
-    # memorising six pairs is the observable effect of training at this scale
+    # memorising six pairs is the observable effect of training at this scale: over seeds 0–7,
+    # chrF gained 12–47 points in 80 steps (6–29 in 40: too close to call, whatever the margin)
     result = adapt_translator(tiny_nllb, PAIRS, PAIRS, config, tmp_path / "adapt")
     report = result.report
-    assert (report["tgt_code"], report["code_added"], report["steps"]) == ("mad_Latn", True, 40)
-    assert report["after"]["chrf"] > report["before"]["chrf"] + 10, report
+    assert (report["tgt_code"], report["code_added"], report["steps"]) == ("mad_Latn", True, 80)
+    assert report["after"]["chrf"] > report["before"]["chrf"] + 8, report
     assert json.loads((result.component_dir / "sft.json").read_text())["method"] == "spiel-ag"
     manifest = TranslatorManifest.read(result.translator_dir)
     assert "mad_Latn" in manifest.language_codes
