@@ -342,8 +342,8 @@ def state_bytes(runner, loaded: set[int]) -> int:
         tensors += [t for t in state.values() if torch.is_tensor(t)]
     store = getattr(method, "store", None)
     if store is not None:
-        tensors += [store.indices, store.phi] + [store.base] * (store.base is not None)
-        tensors += [sw.base for sw in store.weights if sw.base is not None]
+        tensors += [store.indices, store.phi]
+        tensors += [t for t in [store.base] + [sw.base for sw in store.weights] if t is not None]
     sizes = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
     return sum(size for ptr, size in sizes.items() if ptr not in loaded)
 

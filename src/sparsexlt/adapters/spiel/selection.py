@@ -60,6 +60,10 @@ def grow_count(p: float, k: int, numel: int) -> int:
 
 
 # ---- top-k ----------------------------------------------------------------------------------
+THRESHOLD_MIN_K = 4096  # below this (or below 512 K scores), one topk is already as cheap
+SAMPLE_SIZE = 1 << 14
+
+
 def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
     """Positions of the `k` largest of 1-D `scores` (unordered; ties broken arbitrarily).
 
@@ -76,10 +80,6 @@ def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
         if found is not None:
             return found
     return torch.topk(scores, k, sorted=False).indices
-
-
-THRESHOLD_MIN_K = 4096  # below this (or below 512 K scores), one topk is already as cheap
-SAMPLE_SIZE = 1 << 14
 
 
 def _top_k_above_sampled_threshold(scores: torch.Tensor, k: int) -> torch.Tensor | None:

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from sparsexlt.adapters.spiel.optimizer_parts import closure_loss, sparse_and_dense_groups
-from sparsexlt.adapters.spiel.sparse_weight import FlatStore, Remap
+from sparsexlt.adapters.spiel.sparse_weight import FlatStore, Remap, chunk_size
 
 PER_ENTRY = ("exp_avg", "exp_avg_sq", "step")
 MAX_AGE = torch.iinfo(torch.int16).max
@@ -59,8 +59,7 @@ class SparseAdamW(torch.optim.Optimizer):
         self.store, self.weights = store, weights
         total = store.phi.numel()
         device = store.phi.device
-        # A GPU wants few, large kernels; a CPU, temporaries that stay in cache and small.
-        self.chunk_elements = chunk_elements or (1 << 23 if device.type == "cuda" else 1 << 18)
+        self.chunk_elements = chunk_elements or chunk_size(device, cuda=1 << 23)
         self.flat = {
             "exp_avg": torch.zeros(total, dtype=torch.float32, device=device),
             "exp_avg_sq": torch.zeros(total, dtype=torch.float32, device=device),
@@ -96,15 +95,10 @@ class SparseAdamW(torch.optim.Optimizer):
             parts = [(w.start, g) for w, g in zip(self.weights, grads, strict=True)]
         for offset, grad in parts:
             for start in range(0, grad.numel(), self.chunk_elements):
-                chunk = slice(
-                    offset + start, offset + min(start + self.chunk_elements, grad.numel())
-                )
-                self._update(
-                    self.store.phi[chunk],
-                    grad[start : start + self.chunk_elements],
-                    *(self.flat[k][chunk] for k in PER_ENTRY),
-                    group,
-                )
+                stop = min(start + self.chunk_elements, grad.numel())
+                flat = slice(offset + start, offset + stop)
+                state = (self.flat[k][flat] for k in PER_ENTRY)
+                self._update(self.store.phi[flat], grad[start:stop], *state, group)
 
     @staticmethod
     def _update(p, g, m, v, age, group) -> None:

@@ -27,8 +27,15 @@ from torch import nn
 
 from sparsexlt.adapters.spiel.targets import Target
 
-MERGE_CHUNK = {"cuda": 1 << 25}  # entries merged per temporary buffer, by device type
-MERGE_CHUNK_DEFAULT = 1 << 18  # a CPU: temporaries the allocator reuses instead of mapping anew
+CPU_CHUNK = 1 << 18
+
+
+def chunk_size(device: torch.device, cuda: int) -> int:
+    """Entries per temporary buffer in whole-model passes over the flat buffers: `cuda` on a GPU
+    (few, large kernels), 256 K elsewhere (temporaries the allocator reuses instead of mapping
+    fresh pages every step; on a CPU a K-sized temporary costs more in page faults than the
+    extra kernel calls)."""
+    return cuda if device.type == "cuda" else CPU_CHUNK
 
 
 class FlatStore:
@@ -54,10 +61,10 @@ class FlatStore:
 
     @torch.no_grad()
     def merge_all(self) -> None:
-        """W[idx] = W0[idx] + φ for every matrix: one add over the flat buffers, then one
-        index_put per matrix."""
+        """W[idx] = W0[idx] + φ for every matrix: one add per chunk of the flat buffers, then
+        one scatter per matrix in the chunk."""
         flat = self.flat_weights()
-        step = MERGE_CHUNK.get(self.phi.device.type, MERGE_CHUNK_DEFAULT)
+        step = chunk_size(self.phi.device, cuda=1 << 25)
         for start in range(0, self.phi.numel() if flat else 0, step):
             stop = min(start + step, self.phi.numel())
             values = torch.empty(stop - start, dtype=self.base_dtype, device=self.phi.device)
@@ -208,8 +215,9 @@ class SparseWeight:
             self.put(self.indices, self.base)
 
     def put(self, indices: torch.Tensor, values: torch.Tensor) -> None:
-        """W[indices] = values. `scatter_` with int64 indices: on a CPU 4× faster than
-        `index_put_` with the int32 ones (measured at K = 12.5 % of a 3072 × 768 matrix)."""
+        """W[indices] = values. `scatter_` with int64 indices, conversion included, is up to
+        1.8× faster on a CPU than `index_put_` with the int32 ones (0.43 vs 0.77 ms for 282 K
+        entries of a 2816 × 1024 matrix)."""
         self.target.weight.data.view(-1).scatter_(0, indices.long(), values)
 
     @torch.no_grad()
