@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -45,3 +46,11 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def benchmark_module(monkeypatch: pytest.MonkeyPatch):
+    """`importlib.import_module`, with benchmarks/ (scripts, not a package) on sys.path for the
+    test: `benchmark_module("memory_speed")` imports benchmarks/memory_speed.py."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    return importlib.import_module

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 from torch import nn
 from transformers import XLMRobertaConfig, XLMRobertaModel
 
@@ -92,6 +94,14 @@ def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def bitwise_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.dtype == b.dtype and torch.equal(a.view(torch.int32), b.view(torch.int32))
+
+
+def folder_tensors(directory: Path) -> dict[str, torch.Tensor]:
+    """Every `*.safetensors` in `directory`, loaded into {f"{file}:{key}": tensor}."""
+    tensors = {}
+    for f in sorted(directory.glob("*.safetensors")):
+        tensors.update({f"{f.name}:{k}": v for k, v in load_file(str(f)).items()})
+    return tensors
 
 
 def legacy_entry(target: torch.Tensor) -> dict:

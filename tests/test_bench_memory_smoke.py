@@ -5,18 +5,12 @@ moments; gradients are not state)."""
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def bench(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    return importlib.import_module("memory_speed")
+def bench(benchmark_module):
+    return benchmark_module("memory_speed")
 
 
 def _run(bench, method: str) -> dict:

@@ -9,13 +9,11 @@ the majority baseline and the documented JSON.
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 LABELS = ["negative", "neutral", "positive"]
 WORDS = {
     "negative": "bad awful slow broken",
@@ -26,9 +24,8 @@ SIZES = {"train": 12, "valid": 6, "test": 9}
 
 
 @pytest.fixture
-def bench(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    return importlib.import_module("quality_nusax")
+def bench(benchmark_module):
+    return benchmark_module("quality_nusax")
 
 
 def write_nusax(root: Path) -> Path:
@@ -48,7 +45,7 @@ def write_nusax(root: Path) -> Path:
 
 
 def test_every_registered_method_runs_and_reports(
-    bench, tiny_encoder_dir: Path, tmp_path: Path, torch_one_thread
+    bench, benchmark_module, tiny_encoder_dir: Path, tmp_path: Path, torch_one_thread
 ) -> None:
     from sparsexlt.adapters.registry import available_methods
 
@@ -80,9 +77,9 @@ def test_every_registered_method_runs_and_reports(
         if method == "lora":
             assert abs(row["k"] - row["k_target"]) <= 64, budget  # tiny encoder: in+out ≤ 128
     assert rows[("full", "all")]["k"] > rows[("lt-sft", "5%")]["k"] > 0
-    plan = importlib.import_module("quality_plan")
+    plan = benchmark_module("quality_plan")
     settings = plan.QualitySettings(model=str(tiny_encoder_dir))
-    model = importlib.import_module("quality_run").fresh_model(settings, 0)
+    model = benchmark_module("quality_run").fresh_model(settings, 0)
     madx = rows[("madx", "5%")]  # the adapter count of the nearest reduction factor, as trained
     assert madx["k"] == plan.madx_reduction_factor(model, madx["k_target"])[1]
 
@@ -95,12 +92,14 @@ def test_every_registered_method_runs_and_reports(
         assert run["test"]["n_examples"] == SIZES["test"]
 
 
-def test_madx_budget_is_the_nearest_reduction_factor(bench, tiny_encoder_dir: Path) -> None:
-    plan = importlib.import_module("quality_plan")
+def test_madx_budget_is_the_nearest_reduction_factor(
+    bench, benchmark_module, tiny_encoder_dir: Path
+) -> None:
+    plan = benchmark_module("quality_plan")
     from sparsexlt.adapters.madx.component import AdapterSet
 
     settings = plan.QualitySettings(model=str(tiny_encoder_dir))
-    model = importlib.import_module("quality_run").fresh_model(settings, 0)
+    model = benchmark_module("quality_run").fresh_model(settings, 0)
     target = 700
     factor, count = plan.madx_reduction_factor(model, target)
     hidden = model.backbone.config.hidden_size
@@ -112,9 +111,9 @@ def test_madx_budget_is_the_nearest_reduction_factor(bench, tiny_encoder_dir: Pa
 
 
 def test_unregistered_method_is_skipped_with_a_note(
-    bench, tiny_encoder_dir: Path, tmp_path: Path, torch_one_thread, capsys
+    bench, benchmark_module, tiny_encoder_dir: Path, tmp_path: Path, torch_one_thread, capsys
 ) -> None:
-    plan = importlib.import_module("quality_plan")
+    plan = benchmark_module("quality_plan")
     settings = plan.QualitySettings(
         model=str(tiny_encoder_dir),
         data_dir=write_nusax(tmp_path / "data"),
@@ -143,8 +142,8 @@ def test_a_crash_is_reported_with_file_and_line(bench) -> None:
     assert "boom" in failure["traceback"]
 
 
-def test_lr_overrides_per_method_and_budget(bench) -> None:
-    plan = importlib.import_module("quality_plan")
+def test_lr_overrides_per_method_and_budget(bench, benchmark_module) -> None:
+    plan = benchmark_module("quality_plan")
 
     def lrs(*argv: str) -> dict[str, float]:
         settings = bench.settings_from(bench.parse_args(list(argv)))

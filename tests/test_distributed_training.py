@@ -20,9 +20,14 @@ from pathlib import Path
 import pytest
 import torch
 import torch.distributed as dist
-from safetensors.torch import load_file
 
-from sft_tiny import TinyTaskModel, one_torch_thread, random_delta  # noqa: F401
+from sft_tiny import (  # noqa: F401
+    TinyTaskModel,
+    folder_tensors,
+    one_torch_thread,
+    random_delta,
+    tiny_batch,
+)
 from sparsexlt.adapters.registry import get_method
 from sparsexlt.errors import ConfigError
 from sparsexlt.training import Callback, Source, TrainConfig, train
@@ -62,18 +67,9 @@ CONFIG = dict(
 
 
 def dataset(n: int, seed: int, length: int = 10) -> list[dict[str, torch.Tensor]]:
-    g = torch.Generator().manual_seed(seed)
-    ids = torch.randint(5, 200, (n, length), generator=g)
-    ids[:, 0] = 0
-    labels = ids[:, 1] % 3
-    return [
-        {
-            "input_ids": ids[i],
-            "attention_mask": torch.ones(length, dtype=torch.long),
-            "labels": labels[i],
-        }
-        for i in range(n)
-    ]
+    """`tiny_batch` as `n` examples (rows)."""
+    batch = tiny_batch(seed, n, length)
+    return [{key: column[i] for key, column in batch.items()} for i in range(n)]
 
 
 def sources(model: TinyTaskModel, with_language: bool) -> list[Source]:
@@ -147,10 +143,7 @@ def run_case(name: str, output_dir: Path, callbacks=(), **config) -> dict:
 
 def export_tensors(component, directory: Path) -> dict[str, torch.Tensor]:
     component.save(directory)
-    tensors = {}
-    for f in sorted(directory.glob("*.safetensors")):
-        tensors.update({f"{f.name}:{k}": v for k, v in load_file(str(f)).items()})
-    return tensors
+    return folder_tensors(directory)
 
 
 def spiel_small(output_dir: Path, hparams=SPIEL_SMALL, callbacks=(), **config) -> dict:
@@ -277,11 +270,7 @@ def report(tmp: Path, rank: int) -> dict:
 
 
 def exported(tmp: Path, name: str, rank: int) -> dict[str, torch.Tensor]:
-    directory = tmp / f"export-{name}-rank{rank}"
-    tensors = {}
-    for f in sorted(directory.glob("*.safetensors")):
-        tensors.update({f"{f.name}:{k}": v for k, v in load_file(str(f)).items()})
-    return tensors
+    return folder_tensors(tmp / f"export-{name}-rank{rank}")
 
 
 def assert_same_tensors(a: dict, b: dict, exact: bool = False) -> None:

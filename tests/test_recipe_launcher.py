@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 from typer.testing import CliRunner
 
+from sft_tiny import folder_tensors
 from sparsexlt.cli import app
 from sparsexlt.config import PipelineConfig, load_config
 from sparsexlt.errors import ConfigError
@@ -35,10 +35,7 @@ LAUNCH = ["execution.launcher=accelerate", "execution.processes=2"]
 
 
 def sft_tensors(artifact: str) -> dict[str, torch.Tensor]:
-    tensors = {}
-    for f in sorted((Path(artifact) / "component").glob("*.safetensors")):
-        tensors.update({f"{f.name}:{k}": v for k, v in load_file(str(f)).items()})
-    return tensors
+    return folder_tensors(Path(artifact) / "component")
 
 
 @pytest.mark.slow  # one launch of two processes: ~25 s in all on 2 CPU cores

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from translation_helpers import CORPUS
 
 from sparsexlt.models.tiny_translator import build_tiny_translator
@@ -18,13 +17,10 @@ FAST = TranslationOptions(beam_size=1, max_output_tokens=8, chunk_size=4, thread
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny matrices gain nothing from threads, and on a busy 2-core machine extra threads
-    spin-wait: 1 thread made the adaptation test ~6x faster there. Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_torch_thread(torch_one_thread):
+    """Every translation test on one torch thread (`torch_one_thread`, restored afterwards):
+    tiny matrices gain nothing from threads, and on a busy 2-core machine extra threads
+    spin-wait: 1 thread made the adaptation test ~6x faster there."""
 
 
 @pytest.fixture(scope="session")

@@ -62,3 +62,14 @@ class AdapterSettings:
 def positive_int(value: Any) -> bool:
     """An int ≥ 1 (a bool is not an int here)."""
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def check_k(k: Any) -> list[str]:
+    """Problems with a sparse budget `k`: an int count ≥ 1 or a float proportion in (0, 1]."""
+    if isinstance(k, bool) or not isinstance(k, (int, float)):
+        return [f"k: expected an int count or a float proportion, got {k!r}"]
+    if isinstance(k, float) and not 0.0 < k <= 1.0:
+        return [f"k: a proportion must lie in (0, 1], got {k}"]
+    if isinstance(k, int) and k < 1:
+        return [f"k: must be ≥ 1, got {k}"]
+    return []

@@ -143,8 +143,12 @@ def _stop_promptly() -> Iterator[None]:
 
 def _execution_overrides(launcher: str | None, processes: int | None) -> list[str]:
     """`--launcher` / `--processes` as config overrides (validated with the rest)."""
-    if launcher is not None and launcher not in ("none", "accelerate", "torchrun"):
-        raise typer.BadParameter("choose none, accelerate or torchrun", param_hint="--launcher")
+    from sparsexlt.training.launch import LAUNCHERS  # stdlib only: no torch
+
+    choices = ("none", *LAUNCHERS)
+    if launcher is not None and launcher not in choices:
+        listed = f"{', '.join(choices[:-1])} or {choices[-1]}"
+        raise typer.BadParameter(f"choose {listed}", param_hint="--launcher")
     found = []
     if launcher is not None:
         found.append(f"execution.launcher={launcher}")

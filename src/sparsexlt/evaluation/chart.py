@@ -7,6 +7,7 @@ needed), so importing the store stays fast.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from pathlib import Path
@@ -85,9 +86,15 @@ def series_style(index: int) -> dict[str, Any]:
     matplotlib's default cycle has 10 colours, so an 11th method/scenario looked like the 1st.
     tab20's dark shades come first (they read like tab10), then its light ones.
     """
+    colours = _palette()
+    turn, position = divmod(index, len(colours))
+    return {"color": colours[position], "hatch": _HATCHES[turn % len(_HATCHES)] or None}
+
+
+@functools.cache
+def _palette() -> tuple[tuple[float, ...], ...]:
+    """tab20's 20 colours, dark shades first; built once, not per series."""
     from matplotlib import colormaps
 
     palette = colormaps["tab20"].colors
-    colours = [*palette[0::2], *palette[1::2]]
-    turn, position = divmod(index, len(colours))
-    return {"color": colours[position], "hatch": _HATCHES[turn % len(_HATCHES)] or None}
+    return (*palette[0::2], *palette[1::2])

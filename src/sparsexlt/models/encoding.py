@@ -206,7 +206,8 @@ def encode_dataset(
         )
 
 
-def _pad(rows: list[list[int]], value: int) -> torch.Tensor:
+def pad_rows(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
+    """`rows` right-padded with `value` to the longest one, as one int64 tensor."""
     width = max((len(r) for r in rows), default=0)
     return torch.tensor([list(r) + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
@@ -227,9 +228,9 @@ def collate(batch: list[dict[str, Any]], task_type: str, pad_id: int) -> dict[st
             out[key] = torch.tensor(values, dtype=torch.long)
         else:
             pad = pad_id if key == "input_ids" else _PAD_VALUES.get(key, IGNORE_INDEX)
-            out[key] = _pad(values, pad)
+            out[key] = pad_rows(values, pad)
     if "word_mask" in keys:
-        out["word_mask"] = _pad([[1] * len(e["word_index"]) for e in batch], 0).bool()
+        out["word_mask"] = pad_rows([[1] * len(e["word_index"]) for e in batch], 0).bool()
     return out
 
 

@@ -22,11 +22,7 @@ from sparsexlt.recipe.record import (
     report,
 )
 from sparsexlt.recipe.task_sft import train_task_sft
-from sparsexlt.recipe.translate import (
-    adapt_translation_model,
-    prepare_translator,
-    translate_source,
-)
+from sparsexlt.recipe.translate import produce_translations
 from sparsexlt.recipe.validate import preflight
 
 
@@ -48,16 +44,8 @@ def run_recipe(
     run_id = open_run(config)
     try:
         language = {j.key: train_language_sft(j, base, out) for j in plan.language_sfts}
-        translations = {}
-        if plan.translator is not None:
-            translator = prepare_translator(plan.translator, out)
-            models = {plan.translator.key: translator}
-            for job in plan.mt_adaptations:
-                models[job.key] = adapt_translation_model(job, translator, out)
-            translations = {
-                j.key: translate_source(j, models[j.translator_key], out) for j in plan.translations
-            }
-            translations.update(models)
+        translations, models = produce_translations(plan, out)
+        translations.update(models)
         task = {j.key: train_task_sft(j, base, language, translations, out) for j in plan.task_sfts}
         rows = []
         for job in plan.evaluations:

@@ -18,11 +18,7 @@ from sparsexlt.recipe.base_model import prepare_base_model
 from sparsexlt.recipe.language_sft import train_language_sft
 from sparsexlt.recipe.plan import Plan, TaskSFTJob, build_plan, plan_base
 from sparsexlt.recipe.task_sft import train_task_sft
-from sparsexlt.recipe.translate import (
-    adapt_translation_model,
-    prepare_translator,
-    translate_source,
-)
+from sparsexlt.recipe.translate import produce_translations
 
 
 def _plan(config: PipelineConfig, method: str, scenario: str | None) -> tuple[Plan, ArtifactRef]:
@@ -71,21 +67,9 @@ def train_one_task_sft(
         j.key: train_language_sft(j, base, out) for j in plan.language_sfts if j.key in wanted_lang
     }
     with main_process_first():
-        translations = _translations(plan, {p.translation_key for p in job.parts} - {None}, out)
+        wanted = {p.translation_key for p in job.parts} - {None}
+        translations, _ = produce_translations(plan, out, wanted)
     return train_task_sft(job, base, language, translations, out)
-
-
-def _translations(plan: Plan, wanted: set[str], out) -> dict[str, ArtifactRef]:
-    """The translations with keys in `wanted` (and the translators they come from)."""
-    if not wanted or plan.translator is None:
-        return {}
-    translator = prepare_translator(plan.translator, out)
-    needed = [j for j in plan.translations if j.key in wanted]
-    models = {plan.translator.key: translator}
-    for adaptation in plan.mt_adaptations:
-        if adaptation.key in {t.translator_key for t in needed}:
-            models[adaptation.key] = adapt_translation_model(adaptation, translator, out)
-    return {j.key: translate_source(j, models[j.translator_key], out) for j in needed}
 
 
 def _pick(jobs: list[TaskSFTJob], target: str | None, config: PipelineConfig) -> TaskSFTJob:

@@ -18,7 +18,13 @@ from pathlib import Path
 from sparsexlt.recipe import artifacts
 from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.inputs import load
-from sparsexlt.recipe.plan import MTAdaptJob, TranslationJob, TranslatorJob, parse_tiny_spec
+from sparsexlt.recipe.plan import (
+    MTAdaptJob,
+    Plan,
+    TranslationJob,
+    TranslatorJob,
+    parse_tiny_spec,
+)
 
 CT2_DIR = "ct2"
 HF_DIR = "hf"
@@ -157,6 +163,30 @@ def _translate(job: TranslationJob, translator: ArtifactRef, output_dir: Path, t
         "examples": report.get("examples_out"),
         "dropped": report.get("dropped_markers_lost"),
     }
+
+
+def produce_translations(
+    plan: Plan, output_dir: str | Path, wanted: set[str] | None = None
+) -> tuple[dict[str, ArtifactRef], dict[str, ArtifactRef]]:
+    """(translations, translators) of `plan`, each by job key, made now unless finished.
+
+    The translator comes first, then its adaptations, then the translations, in plan order.
+    `wanted` keeps only the translations with those keys and the adaptations they use
+    (an empty set makes nothing); None makes every translation and every adaptation.
+    """
+    if plan.translator is None or (wanted is not None and not wanted):
+        return {}, {}
+    translator = prepare_translator(plan.translator, output_dir)
+    needed = [j for j in plan.translations if wanted is None or j.key in wanted]
+    used = {j.translator_key for j in needed}
+    models = {plan.translator.key: translator}
+    for job in plan.mt_adaptations:
+        if wanted is None or job.key in used:
+            models[job.key] = adapt_translation_model(job, translator, output_dir)
+    translations = {
+        j.key: translate_source(j, models[j.translator_key], output_dir) for j in needed
+    }
+    return translations, models
 
 
 def load_translation(ref: ArtifactRef):

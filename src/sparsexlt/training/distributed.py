@@ -160,8 +160,7 @@ def main_process_value(flag: bool) -> bool:
     if not is_distributed():
         return flag
     value = torch.tensor([1 if flag else 0], dtype=torch.int64, device=comm_device())
-    dist.broadcast(value, src=0)
-    _bytes[SETUP] += value.element_size()
+    broadcast_([value], SETUP)
     return bool(value.item())
 
 
@@ -258,10 +257,6 @@ class Collectives:
     @property
     def world_size(self) -> int:
         return world_size()
-
-    @property
-    def rank(self) -> int:
-        return rank()
 
     def all_reduce(self, tensors: Sequence[torch.Tensor], kind: str, *, mean: bool) -> None:
         all_reduce_(tensors, kind, mean=mean)

@@ -14,6 +14,7 @@ of models share one cache root.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,12 @@ from ctranslate2.converters import TransformersConverter
 
 from sparsexlt.errors import IncompatibleModelError
 from sparsexlt.models.fingerprint import base_fingerprint
-from sparsexlt.models.loading import load_model_config, load_seq2seq, load_tokenizer
+from sparsexlt.models.loading import (
+    SOURCE_ATTR,
+    load_model_config,
+    load_seq2seq,
+    load_tokenizer,
+)
 from sparsexlt.models.sentencepiece_model import copy_sentencepiece
 from sparsexlt.translation.languages import language_codes_in_vocab
 from sparsexlt.translation.manifest import FORMAT, MANIFEST, TOKENIZER_DIR, TranslatorManifest
@@ -71,27 +77,33 @@ def convert_model(model: str | Path, out: str | Path, *, quantization: str = "in
     An `out` holding another model or quantization is replaced; a half-written one (no
     `.complete`) is never reused.
     """
-    _check_quantization(quantization)
-    out = Path(out)
-    seq2seq, tokenizer = load_source(model)
-    fp = base_fingerprint(seq2seq)
-    if _matches(out, fp, quantization):
-        log(f"translator {out} already converted (fingerprint {short(fp)}, {quantization})")
-        return out
-    _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
-    return out
+    return _convert(model, lambda fp: Path(out), quantization)
 
 
 def convert_cached(
     model: str | Path, cache_root: str | Path, *, quantization: str = "int8"
 ) -> Path:
     """Convert into `cache_root/<fingerprint>-<quantization>`, or return that folder if done."""
+    return _convert(
+        model, lambda fp: Path(cache_root) / f"{short(fp, 16)}-{quantization}", quantization
+    )
+
+
+def _convert(model: str | Path, folder: Callable[[str], Path], quantization: str) -> Path:
+    """Load `model`, name its folder from its fingerprint, convert unless already there.
+
+    The model is loaded here on purpose, never taken from a caller: CTranslate2's int8
+    quantization rewrites the source weights in place, so a model that is used afterwards
+    must not be the one converted.
+    """
     _check_quantization(quantization)
     seq2seq, tokenizer = load_source(model)
     fp = base_fingerprint(seq2seq)
-    out = Path(cache_root) / f"{short(fp, 16)}-{quantization}"
-    if not _matches(out, fp, quantization):
-        _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
+    out = folder(fp)
+    if _matches(out, fp, quantization):
+        log(f"translator {out} already converted (fingerprint {short(fp)}, {quantization})")
+        return out
+    _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
     return out
 
 
@@ -102,7 +114,7 @@ def _write_conversion(
     import transformers
 
     log(f"converting {source} → {out} ({quantization})")
-    resolved = getattr(seq2seq, "sparsexlt_source", source)
+    resolved = getattr(seq2seq, SOURCE_ATTR, source)
     with atomic_dir(out, overwrite=True) as tmp:
         converter = _PreloadedConverter(resolved, seq2seq, tokenizer)
         converter.convert(

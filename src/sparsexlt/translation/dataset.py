@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset
+from datasets import Dataset, Features
 
 from sparsexlt.errors import DataFormatError
 from sparsexlt.translation import markers
@@ -87,12 +87,19 @@ def _plan_tokens(dataset: Dataset) -> SourcePlan:
 
 
 def build_output(
-    dataset: Dataset, plan: SourcePlan, translations: dict[str, str]
+    dataset: Dataset,
+    plan: SourcePlan,
+    translations: dict[str, str],
+    data: dict[str, list[Any]] | None = None,
 ) -> tuple[Dataset, int]:
-    """The translated dataset (same columns and features) and how many rows were dropped."""
+    """The translated dataset (same columns and features) and how many rows were dropped.
+
+    `data` is `dataset.to_dict()` when the caller already has it (it is not modified).
+    """
+    data = dataset.to_dict() if data is None else data
     if plan.mode == "text":
         columns = {c: [translations[t or ""] for t in dataset[c]] for c in plan.columns}
-        return _with_columns(dataset, columns), 0
+        return _with_columns(data, dataset.features, columns), 0
     keep, new_tokens, new_tags = [], [], []
     for i, (segment, expected) in enumerate(zip(plan.segments, plan.expected, strict=True)):
         recovered = markers.recover_sentence(
@@ -103,15 +110,16 @@ def build_output(
         keep.append(i)
         new_tokens.append(recovered[0])
         new_tags.append(recovered[1])
-    out = _with_columns(dataset.select(keep), {"tokens": new_tokens, "tags": new_tags})
+    kept = {name: [values[i] for i in keep] for name, values in data.items()}
+    out = _with_columns(kept, dataset.features, {"tokens": new_tokens, "tags": new_tags})
     return out, len(dataset) - len(keep)
 
 
-def _with_columns(dataset: Dataset, columns: dict[str, list[Any]]) -> Dataset:
-    """`dataset` with some columns' values replaced; column order and features unchanged."""
-    data = dataset.to_dict()
-    data.update(columns)
-    return Dataset.from_dict(data, features=dataset.features)
+def _with_columns(
+    data: dict[str, list[Any]], features: Features, columns: dict[str, list[Any]]
+) -> Dataset:
+    """The rows of `data` with some columns' values replaced; column order and features kept."""
+    return Dataset.from_dict({**data, **columns}, features=features)
 
 
 def translate_dataset(
@@ -146,11 +154,12 @@ def translate_dataset(
     else:
         targets = {code: resolve_language(code, engine.language_codes) for code in tgt_langs}
     plan = plan_dataset(dataset)
-    data_key = hash_json(dataset.to_dict())
+    data = dataset.to_dict()
+    data_key = hash_json(data)
     paths = {}
     with TranslationCache(cache_dir) as cache:
         for code, tgt in targets.items():
-            job = _Job(dataset, plan, engine, cache, src, tgt, options, data_key)
+            job = _Job(dataset, data, plan, engine, cache, src, tgt, options, data_key)
             paths[code] = job.run(Path(out_dir) / code, overwrite, src_lang, code)
     return paths
 
@@ -158,6 +167,7 @@ def translate_dataset(
 @dataclass
 class _Job:
     dataset: Dataset
+    data: dict[str, list[Any]]  # dataset.to_dict(), computed once for every target
     plan: SourcePlan
     engine: TranslationEngine
     cache: TranslationCache
@@ -182,7 +192,7 @@ class _Job:
             tgt=self.tgt,
             chunk_size=self.options.chunk_size,
         )
-        translated, dropped = build_output(self.dataset, self.plan, translations)
+        translated, dropped = build_output(self.dataset, self.plan, translations, self.data)
         report: dict[str, Any] = {
             "key": self.key(),
             "model_fingerprint": self.engine.fingerprint,
@@ -214,8 +224,7 @@ class _Job:
 
 
 def _finished(out: Path, key: str) -> bool:
-    report = out / REPORT_FILE
-    return is_complete(out) and report.is_file() and json.loads(report.read_text())["key"] == key
+    return is_complete(out) and (out / REPORT_FILE).is_file() and read_report(out)["key"] == key
 
 
 def read_report(folder: str | Path) -> dict[str, Any]:

@@ -60,19 +60,20 @@ def encode_pairs(
 
 
 class Seq2SeqCollator:
-    """Pad a list of encoded pairs: inputs with `pad_id` (+ attention mask), labels with -100."""
+    """Pad a list of encoded pairs: inputs with `pad_id` (+ attention mask), labels with
+    `IGNORE_INDEX` (-100), all int64."""
 
     def __init__(self, pad_id: int):
         self.pad_id = pad_id
 
     def __call__(self, examples: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
-        n_in = max(len(e["input_ids"]) for e in examples)
-        n_out = max(len(e["labels"]) for e in examples)
-        ids = [e["input_ids"] + [self.pad_id] * (n_in - len(e["input_ids"])) for e in examples]
-        mask = [[1] * len(e["input_ids"]) + [0] * (n_in - len(e["input_ids"])) for e in examples]
-        labels = [e["labels"] + [-100] * (n_out - len(e["labels"])) for e in examples]
+        # Imported here: both pull in transformers/datasets, which this module otherwise avoids.
+        from sparsexlt.models.encoding import pad_rows
+        from sparsexlt.models.heads.base import IGNORE_INDEX
+
+        inputs = [e["input_ids"] for e in examples]
         return {
-            "input_ids": torch.tensor(ids),
-            "attention_mask": torch.tensor(mask),
-            "labels": torch.tensor(labels),
+            "input_ids": pad_rows(inputs, self.pad_id),
+            "attention_mask": pad_rows([[1] * len(ids) for ids in inputs], 0),
+            "labels": pad_rows([e["labels"] for e in examples], IGNORE_INDEX),
         }

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from sparsexlt.adapters.adapter_settings import AdapterSettings, positive_int
+from sparsexlt.adapters.adapter_settings import AdapterSettings, check_k, positive_int
 
 
 @dataclass
@@ -46,19 +46,7 @@ class LoraSettings(AdapterSettings):
             problems.append(f"dropout: must lie in [0, 1), got {self.dropout!r}")
         if self.target_modules is not None and not self.target_modules:
             problems.append("target_modules: an empty list adapts nothing; use null for all")
-        return problems + _check_k(self.k)
+        return problems + ([] if self.k is None else check_k(self.k))
 
     def alpha_for(self, rank: int) -> float:
         return float(self.alpha) if self.alpha is not None else 2.0 * rank
-
-
-def _check_k(k: Any) -> list[str]:
-    if k is None:
-        return []
-    if isinstance(k, bool) or not isinstance(k, (int, float)):
-        return [f"k: expected an int count or a float proportion, got {k!r}"]
-    if isinstance(k, float) and not 0.0 < k <= 1.0:
-        return [f"k: a proportion must lie in (0, 1], got {k}"]
-    if isinstance(k, int) and k < 1:
-        return [f"k: must be ≥ 1, got {k}"]
-    return []

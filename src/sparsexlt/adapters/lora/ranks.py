@@ -17,12 +17,21 @@ adapted; at least one always is, so a K below half the smallest (in + out) gets 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from torch import nn
 
+from sparsexlt.adapters.budget import parameter_count, resolve_budget
 from sparsexlt.errors import DeterministicError
+
+__all__ = [
+    "LoraTarget",
+    "backbone_size",
+    "find_targets",
+    "lora_count",
+    "ranks_for_budget",
+    "resolve_budget",
+]
 
 
 @dataclass(frozen=True)
@@ -56,17 +65,7 @@ def find_targets(backbone: nn.Module, target_modules: list[str] | None) -> list[
 
 def backbone_size(backbone: nn.Module) -> int:
     """What a proportional K is a proportion of: the encoder's parameter count (logical)."""
-    seen, total = set(), 0
-    for p in backbone.parameters():
-        if id(p) not in seen:
-            seen.add(id(p))
-            shape = getattr(getattr(p, "quant_state", None), "shape", None)
-            total += math.prod(shape) if shape is not None else p.numel()
-    return total
-
-
-def resolve_budget(k: int | float, backbone: nn.Module) -> int:
-    return k if isinstance(k, int) else max(1, round(k * backbone_size(backbone)))
+    return parameter_count(backbone)
 
 
 def ranks_for_budget(k: int, targets: list[LoraTarget]) -> list[int]:

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sparsexlt.adapters.adapter_settings import check_k
 from sparsexlt.adapters.base import FineTuningMethod
 from sparsexlt.adapters.registry import register_method
 from sparsexlt.adapters.selection import top_k_changed
@@ -76,13 +77,7 @@ class LtSftConfig:
     base_model: str | None = None
 
     def __post_init__(self) -> None:
-        problems = []
-        if isinstance(self.k, bool) or not isinstance(self.k, (int, float)):
-            problems.append(f"k: expected an int count or a float proportion, got {self.k!r}")
-        elif isinstance(self.k, float) and not 0.0 < self.k <= 1.0:
-            problems.append(f"k: a proportion must lie in (0, 1], got {self.k}")
-        elif isinstance(self.k, int) and self.k < 1:
-            problems.append(f"k: must be ≥ 1, got {self.k}")
+        problems = check_k(self.k)
         lambdas = self.l1_lambdas()
         if len(lambdas) != 2 or any(x < 0 for x in lambdas):
             problems.append(f"l1_lambda: one or two non-negative floats, got {self.l1_lambda!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from sparsexlt.adapters.adapter_settings import check_k
 from sparsexlt.errors import ConfigError
 
 GROWTH = ("ag", "ma")
@@ -93,13 +94,7 @@ class SpielConfig:
 
 
 def _check_k(c: SpielConfig) -> list[str]:
-    if isinstance(c.k, bool) or not isinstance(c.k, (int, float)):
-        return [f"k: expected an int count or a float proportion, got {c.k!r}"]
-    if isinstance(c.k, float) and not 0.0 < c.k <= 1.0:
-        return [f"k: a proportion must lie in (0, 1], got {c.k}"]
-    if isinstance(c.k, int) and c.k < 1:
-        return [f"k: must be ≥ 1, got {c.k}"]
-    return []
+    return check_k(c.k)
 
 
 def _check_choices(c: SpielConfig) -> list[str]:

@@ -194,10 +194,6 @@ class GrowthWindow:
         self.sum_g.add_(g)
         self.sum_g2.addcmul_(g, g)
 
-    def statistics(self) -> list[torch.Tensor]:
-        """The tensors a distributed run must all-reduce before `grow`."""
-        return [t for t in (self.sum_g, self.sum_g2) if t is not None]
-
     @torch.no_grad()
     def grow(
         self, n: int, betas: tuple[float, float]

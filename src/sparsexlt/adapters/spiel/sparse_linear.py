@@ -31,20 +31,17 @@ def phi_grad(sw: SparseWeight, x2: torch.Tensor, dy2: torch.Tensor) -> torch.Ten
     """dφ (float32) for one layer; feeds the open growth window, if any."""
     idx = sw.indices
     window = sw.window
-    if window is None:
+    choose = window is not None and window.needs_candidates()
+    if window is None or (window.candidates is None and not choose):
         return gk.entry_grad(x2, dy2, idx, sw.rows, sw.cols, sw.grad_mode)
-    if window.needs_candidates():
-        dw = gk.weight_grad(x2, dy2)
-        window.choose(dw, sw.long_indices())
-        window.accumulate(gk.gather(dw, window.candidates))
-        return gk.gather(dw, idx)
-    if window.candidates is None:
-        return gk.entry_grad(x2, dy2, idx, sw.rows, sw.cols, sw.grad_mode)
-    density = (idx.numel() + window.candidates.numel()) / sw.numel
-    if gk.resolve_mode(sw.requested_mode, x2.device, density) == "sampled":
-        window.accumulate(gk.sampled_grad(x2, dy2, window.candidates.long(), sw.rows, sw.cols))
-        return gk.sampled_grad(x2, dy2, idx, sw.rows, sw.cols)
+    if not choose:  # the window's candidates exist: their gradient too, sampled or dense
+        density = (idx.numel() + window.candidates.numel()) / sw.numel
+        if gk.resolve_mode(sw.requested_mode, x2.device, density) == "sampled":
+            window.accumulate(gk.sampled_grad(x2, dy2, window.candidates.long(), sw.rows, sw.cols))
+            return gk.sampled_grad(x2, dy2, idx, sw.rows, sw.cols)
     dw = gk.weight_grad(x2, dy2)
+    if choose:
+        window.choose(dw, sw.long_indices())
     window.accumulate(gk.gather(dw, window.candidates))
     return gk.gather(dw, idx)
 

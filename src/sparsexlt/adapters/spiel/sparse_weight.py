@@ -62,19 +62,28 @@ class FlatStore:
     @torch.no_grad()
     def merge_all(self) -> None:
         """W[idx] = W0[idx] + φ for every matrix: one add per chunk of the flat buffers, then
-        one scatter per matrix in the chunk."""
+        one scatter per matrix in the chunk.
+
+        The slices are contiguous and in order of `start`, so a cursor walks the matrices: each
+        chunk visits only those overlapping it (not chunks × matrices)."""
         flat = self.flat_weights()
         step = chunk_size(self.phi.device, cuda=1 << 25)
+        first = 0  # the first matrix that may still overlap the current chunk
         for start in range(0, self.phi.numel() if flat else 0, step):
             stop = min(start + step, self.phi.numel())
             values = torch.empty(stop - start, dtype=self.base_dtype, device=self.phi.device)
             torch.add(self.base[start:stop], self.phi[start:stop], out=values)
-            for sw in flat:
+            i = first
+            while i < len(flat) and flat[i].start < stop:
+                sw = flat[i]
                 lo, hi = max(sw.start, start), min(sw.stop, stop)
                 if lo < hi:
                     sw.put(
                         sw.indices[lo - sw.start : hi - sw.start], values[lo - start : hi - start]
                     )
+                i += 1
+            while first < len(flat) and flat[first].stop <= stop:
+                first += 1
         for sw in self.weights:
             if not sw.in_flat_base:
                 sw.merge()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import torch
 from torch import nn
 
+from sparsexlt.adapters.budget import parameter_count, resolve_budget
 from sparsexlt.adapters.spiel.config import SpielConfig
 from sparsexlt.errors import DeterministicError
 
@@ -84,13 +84,7 @@ def dense_prefixes(model: nn.Module, config: SpielConfig) -> list[str]:
 
 def budget_base_count(model: nn.Module) -> int:
     """What a proportional k is a proportion of: the backbone's parameters (all, if none)."""
-    root, _ = _search_root(model)
-    seen, total = set(), 0
-    for p in root.parameters():
-        if id(p) not in seen:
-            seen.add(id(p))
-            total += _logical_numel(p)
-    return total
+    return parameter_count(_search_root(model)[0])
 
 
 def allocate(k: int, sizes: list[int]) -> list[int]:
@@ -111,9 +105,7 @@ def allocate(k: int, sizes: list[int]) -> list[int]:
 
 
 def resolve_k(model: nn.Module, config: SpielConfig) -> int:
-    if isinstance(config.k, int):
-        return config.k
-    return max(1, round(config.k * budget_base_count(model)))
+    return resolve_budget(config.k, _search_root(model)[0])
 
 
 def _search_root(model: nn.Module) -> tuple[nn.Module, str]:
@@ -149,8 +141,3 @@ def _logical_shape(module: nn.Module, kind: str) -> tuple[int, int]:
     if kind == "linear4bit":
         return (module.out_features, module.in_features)
     return tuple(module.weight.shape)  # type: ignore[return-value]
-
-
-def _logical_numel(p: torch.Tensor) -> int:
-    shape = getattr(getattr(p, "quant_state", None), "shape", None)
-    return math.prod(shape) if shape is not None else p.numel()
