@@ -264,7 +264,12 @@ def setup_method(name: str, model, shape: Shape, args, k: int):
     if name == "lt-sft":
         method = get_method("lt-sft")(k=k, language_sft=shape.kind == "decoder", embeddings=False)
     elif name == "madx":  # bottleneck adapters (down + up per layer) of the same count
-        method = get_method("madx")(bottleneck=max(1, round(k / (2 * shape.hidden * shape.layers))))
+        # A decoder trains a language adapter (frozen LM head, as LoRA and SpIEL leave it),
+        # whose invertible adapter counts towards K
+        language = shape.kind == "decoder"
+        k -= madx_invertible_count(shape.hidden) if language else 0
+        bottleneck = max(1, round(k / (2 * shape.hidden * shape.layers)))
+        method = get_method("madx")(bottleneck=bottleneck, language_sft=language)
     else:
         method = get_method(name)()
     del torch
@@ -278,6 +283,12 @@ def setup_method(name: str, model, shape: Shape, args, k: int):
 
 class NotAvailable(Exception):
     pass
+
+
+def madx_invertible_count(hidden: int) -> int:
+    from sparsexlt.adapters.madx import AdapterSet, MadxSettings
+
+    return AdapterSet(hidden, 1, [], MadxSettings().invertible_size(hidden)).count()
 
 
 def spiel_class(growth: str):

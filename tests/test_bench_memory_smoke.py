@@ -45,3 +45,11 @@ def test_table_prints_state_per_entry(bench, capsys):
         x for x in capsys.readouterr().out.splitlines() if x.startswith("m  ") and "spiel" in x
     )
     assert line.split()[3:8] == ["2.0", "2.00", "22.0", "2.0", "2.000"]
+
+
+def test_madx_on_a_decoder_is_a_language_adapter_of_lora_s_count(bench):
+    lora, madx = _run(bench, "lora"), _run(bench, "madx")
+    assert abs(madx["trainable"] - lora["trainable"]) <= 0.02 * lora["trainable"]
+    tensors = 2 * 4 + 2 * 4  # down/up weight and bias in 2 layers; F and G of the invertible one
+    assert madx["state_bytes"] == 12 * madx["trainable"] + 4 * tensors  # + a step count each
+    assert madx["step_s"] > 0 and len(madx["times"]) == 4

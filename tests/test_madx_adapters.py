@@ -12,6 +12,8 @@ from transformers import (
     DistilBertModel,
     GPT2Config,
     GPT2Model,
+    LlamaConfig,
+    LlamaForCausalLM,
 )
 
 from sft_tiny import TinyTaskModel, bitwise_equal, snapshot, tiny_backbone, tiny_batch
@@ -179,10 +181,21 @@ def bert_like(kind: str) -> nn.Module:
             **common,
         )  # fmt: skip
         return DistilBertModel(config).eval()
+    if kind == "llama":
+        return tiny_llama().model
     return tiny_backbone(0)
 
 
-@pytest.mark.parametrize("kind", ["xlm-r", "bert", "distilbert"])
+def tiny_llama() -> LlamaForCausalLM:
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=100, hidden_size=HIDDEN, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=2, intermediate_size=64, max_position_embeddings=32,
+    )  # fmt: skip
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.mark.parametrize("kind", ["xlm-r", "bert", "distilbert", "llama"])
 def test_supported_encoders_change_under_an_adapter_and_revert_exactly(kind):
     encoder = bert_like(kind)
     ids = torch.randint(5, 100, (2, 9), generator=torch.Generator().manual_seed(0))
@@ -240,3 +253,53 @@ def test_save_and_load_reproduce_outputs_and_check_the_base(tmp_path):
     assert all(bitwise_equal(p, head_before[n]) for n, p in fresh.head.named_parameters())
     with pytest.raises(IncompatibleModelError, match="fingerprint mismatch"):
         loaded[0].apply(TinyTaskModel(seed=3))
+
+
+def test_a_pre_norm_layer_runs_language_then_task_on_the_mlp_output():
+    model = tiny_llama()
+    ids = torch.randint(5, 100, (2, 9), generator=torch.Generator().manual_seed(0))
+    mlp = model.model.layers[1].mlp
+    seen = {}
+    mlp.register_forward_hook(lambda m, args, out: seen.update(inputs=args, raw=out))
+    language, task = adapter("language", 1), adapter("task", 2)
+    task.apply(model.model)
+    language.apply(model.model)
+    mlp.register_forward_hook(lambda m, args, out: seen.update(out=out))  # runs after the stack
+    with torch.no_grad():
+        model(input_ids=ids)
+    m = mlp.forward(*seen["inputs"])
+    torch.testing.assert_close(seen["raw"], m)
+    lang, tsk = language.modules.layers["1"], task.modules.layers["1"]
+    m1 = m + lang(m)
+    torch.testing.assert_close(seen["out"], m1 + tsk(m1))
+
+
+def test_a_causal_lm_language_adapter_inverts_before_the_lm_head_and_trains():
+    model = tiny_llama()
+    base = snapshot(model)
+    method = get_method("madx")(language_sft=True, reduction_factor=4)
+    method.attach(model)
+    seen = {}  # hooks registered after the adapter's run after it
+    model.lm_head.register_forward_pre_hook(lambda m, args: seen.update(head_in=args[0]))
+    model.model.norm.register_forward_hook(lambda m, args, out: seen.update(norm_out=out))
+    component = method.component
+    assert component.role == "language" and component.modules.layer_indices == [0, 1]
+    assert sum(t.numel() for t in method.trainable_tensors()) == method.adapter_count  # no head
+    randomized(component.modules, 7, std=0.1).requires_grad_(True)
+    ids = torch.randint(5, 100, (4, 12), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        model(input_ids=ids)
+    inverse = component.modules.invertible.inverse(seen["norm_out"])
+    torch.testing.assert_close(seen["head_in"], inverse)
+
+    optimizer = torch.optim.AdamW(method.trainable_tensors(), lr=1e-2)
+    losses = []
+    for _ in range(6):
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 0.05
+    method.detach()
+    assert all(bitwise_equal(p, base[n]) for n, p in model.named_parameters())

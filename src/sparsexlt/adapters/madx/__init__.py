@@ -1,6 +1,7 @@
 """MAD-X (Pfeiffer et al., 2020), our own implementation: bottleneck adapters after each layer's
 feed-forward block, an invertible adapter on the embeddings for language adapters, stacking
-language → task. Hooks on BERT-style encoders (`layouts`); no module of the model is replaced."""
+language → task. Hooks on BERT-style encoders and Llama-style decoders (`layouts`); no module
+of the model is replaced."""
 
 from sparsexlt.adapters.madx.component import (
     AdapterSet,

@@ -125,7 +125,7 @@ class MadxAdapter(AdapterComponent):
             check_base_fingerprint(model, self.base_fingerprint)
         encoder, _ = locate_backbone(model)
         stack = AdapterStack.of(encoder, create=True)
-        device = stack.sites.norms[0].weight.device
+        device = stack.sites.device
         if self.modules.device != device:
             self.modules.to(device)
         head = mlm_head(model)

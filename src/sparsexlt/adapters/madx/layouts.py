@@ -1,14 +1,20 @@
-"""Where MAD-X adapters go in the supported encoders.
+"""Where MAD-X adapters go in the supported models.
 
-The Pfeiffer adapter sits after each layer's feed-forward block. In every supported encoder that
-block ends as `LayerNorm(h + x)`, with h the feed-forward output (after its dropout) and x the
-attention block's output. A `Layout` names, inside the encoder, the layer list, the module whose
-output is h (the `residual`) and that LayerNorm (the `norm`), plus the embedding module whose
-output the invertible adapter transforms. Hooks on those modules (see `stack`) insert the
-adapters without replacing any module, so parameter names and values stay the base model's.
+The Pfeiffer adapter sits after each layer's feed-forward block. Two layer shapes are supported:
+
+- **post-norm** (BERT family): the block ends as `LayerNorm(h + x)`, with h the feed-forward
+  output (after its dropout) and x the attention block's output. The layout names the module
+  whose output is h (the `residual`) and that LayerNorm (the `norm`).
+- **pre-norm** (Llama family decoders): the block is `r + m` with m = `mlp(norm(r))`; no norm
+  follows it. The layout names the module whose output is m (the `residual`) and no norm.
+
+A `Layout` also names the layer list and the embedding module whose output the invertible
+adapter transforms. Hooks on those modules (see `stack`) insert the adapters without replacing
+any module, so parameter names and values stay the base model's.
 
 Supported (hidden size = embedding size): BERT, RoBERTa, XLM-R, CamemBERT, MiniLM and other
-BERT-architecture models (`encoder.layer.N.output`), and DistilBERT (`transformer.layer.N`).
+BERT-architecture models (`encoder.layer.N.output`), DistilBERT (`transformer.layer.N`), and
+Llama, Mistral, Qwen2 and other decoders laid out as `layers.N.mlp` with `embed_tokens`.
 Anything else is an IncompatibleModelError naming what was looked for.
 """
 
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 from sparsexlt.errors import IncompatibleModelError
@@ -25,33 +32,43 @@ from sparsexlt.errors import IncompatibleModelError
 class Layout:
     family: str
     layers: str  # the ModuleList of transformer layers
-    residual: str  # in a layer: the module whose output is the feed-forward output h
-    norm: str  # in a layer: the LayerNorm applied to h + x
+    residual: str  # in a layer: the module whose output is the feed-forward output
+    norm: str | None  # in a layer: the LayerNorm applied to h + x (None: pre-norm)
     embeddings: str  # the module whose output the invertible adapter transforms
+
+    @property
+    def pre_norm(self) -> bool:
+        return self.norm is None
+
+    def describe(self) -> str:
+        inside = self.residual if self.pre_norm else f"{{{self.residual}, {self.norm}}}"
+        return f"{self.family}: {self.layers}.N.{inside} + {self.embeddings}"
 
 
 LAYOUTS = (
     Layout("bert", "encoder.layer", "output.dropout", "output.LayerNorm", "embeddings"),
     Layout("distilbert", "transformer.layer", "ffn", "output_layer_norm", "embeddings"),
+    Layout("llama", "layers", "mlp", None, "embed_tokens"),
 )
 
 
 @dataclass
 class Sites:
-    """The modules of one encoder that MAD-X hooks into."""
+    """The modules of one model that MAD-X hooks into (`norms` is empty for pre-norm)."""
 
     layout: Layout
     residuals: list[nn.Module]
     norms: list[nn.LayerNorm]
     embeddings: nn.Module
+    hidden_size: int
 
     @property
     def num_layers(self) -> int:
-        return len(self.norms)
+        return len(self.residuals)
 
     @property
-    def hidden_size(self) -> int:
-        return int(self.norms[0].normalized_shape[-1])
+    def device(self) -> torch.device:
+        return next(self.embeddings.parameters()).device
 
 
 def find_sites(encoder: nn.Module) -> Sites:
@@ -60,12 +77,11 @@ def find_sites(encoder: nn.Module) -> Sites:
         sites = _try_layout(encoder, layout)
         if sites is not None:
             return sites
-    wanted = "; ".join(
-        f"{lay.family}: {lay.layers}.N.{{{lay.residual}, {lay.norm}}}" for lay in LAYOUTS
-    )
+    wanted = "; ".join(layout.describe() for layout in LAYOUTS)
     raise IncompatibleModelError(
-        f"madx: unsupported encoder {type(encoder).__name__}; MAD-X adapters need a BERT-style "
-        f"layer layout ({wanted}) with nn.LayerNorm norms and hidden size = embedding size"
+        f"madx: unsupported encoder {type(encoder).__name__}; MAD-X adapters need one of these "
+        f"layer layouts ({wanted}) with hidden size = embedding size (post-norm layouts: "
+        "nn.LayerNorm norms)"
     )
 
 
@@ -75,14 +91,28 @@ def _try_layout(encoder: nn.Module, layout: Layout) -> Sites | None:
     if not isinstance(layers, nn.ModuleList) or not len(layers) or embeddings is None:
         return None
     residuals = [_get(layer, layout.residual) for layer in layers]
-    norms = [_get(layer, layout.norm) for layer in layers]
-    if any(r is None for r in residuals) or not all(isinstance(n, nn.LayerNorm) for n in norms):
+    if any(r is None for r in residuals) or next(embeddings.parameters(), None) is None:
         return None
-    sites = Sites(layout, residuals, norms, embeddings)
-    embedding_size = getattr(getattr(encoder, "config", None), "embedding_size", None)
-    if embedding_size not in (None, sites.hidden_size):
+    norms = [] if layout.pre_norm else [_get(layer, layout.norm) for layer in layers]
+    if not all(isinstance(n, nn.LayerNorm) for n in norms):
         return None
-    return sites
+    hidden = _hidden_size(encoder, embeddings, norms)
+    if hidden is None:
+        return None
+    return Sites(layout, residuals, norms, embeddings, hidden)
+
+
+def _hidden_size(encoder: nn.Module, embeddings: nn.Module, norms: list) -> int | None:
+    """The width the adapters read; None when the embeddings are narrower or wider."""
+    config = getattr(encoder, "config", None)
+    if norms:
+        hidden = int(norms[0].normalized_shape[-1])
+    else:
+        hidden = getattr(config, "hidden_size", None) or getattr(embeddings, "embedding_dim", None)
+    embedding_size = getattr(config, "embedding_size", None)
+    if embedding_size is None and isinstance(embeddings, nn.Embedding):
+        embedding_size = embeddings.embedding_dim
+    return None if embedding_size not in (None, hidden) else hidden
 
 
 def _get(module: nn.Module, path: str) -> nn.Module | None:

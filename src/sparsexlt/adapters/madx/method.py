@@ -52,7 +52,7 @@ class MadxMethod(AdapterMethod):
         self._family = sites.layout.family
         language = self._choose_role(model)
         modules = self._build(sites.hidden_size, sites.num_layers, language)
-        modules.to(sites.norms[0].weight.device)
+        modules.to(sites.device)
         self._freeze(model)
         self.component = MadxAdapter("language" if language else "task", modules)
         self.component.apply(model, check_fingerprint=False)

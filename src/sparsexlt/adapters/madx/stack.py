@@ -51,6 +51,13 @@ def stacked_output(
     raise ValueError("stacked_output needs at least one adapter")
 
 
+def stacked_pre_norm(adapters: list[nn.Module], m: torch.Tensor) -> torch.Tensor:
+    """The pre-norm formula of the module doc: each adapter adds to the previous output."""
+    for adapter in adapters:
+        m = m + _run(adapter, m, next(adapter.parameters()).dtype)
+    return m
+
+
 @dataclass
 class _Entry:
     component: Any  # a MadxAdapter: .role, .modules (AdapterSet)
@@ -118,9 +125,12 @@ class AdapterStack:
     def _install(self, encoder: nn.Module) -> None:
         sites = self.sites
         self.residual = [None] * sites.num_layers
-        for index, (residual, norm) in enumerate(zip(sites.residuals, sites.norms, strict=True)):
+        for index, residual in enumerate(sites.residuals):
+            if sites.layout.pre_norm:
+                self.handles.append(residual.register_forward_hook(self._pre_norm_hook(index)))
+                continue
             self.handles.append(residual.register_forward_hook(self._residual_hook(index)))
-            self.handles.append(norm.register_forward_hook(self._norm_hook(index)))
+            self.handles.append(sites.norms[index].register_forward_hook(self._norm_hook(index)))
         self.handles.append(sites.embeddings.register_forward_hook(self._embedding_hook))
         encoder.__dict__[ATTR] = self
 
@@ -131,12 +141,21 @@ class AdapterStack:
 
         return hook
 
-    def _norm_hook(self, index: int):
+    def _layer_adapters(self, index: int) -> list[nn.Module]:
         key = str(index)
+        return [c.modules.layers[key] for c in self.components() if key in c.modules.layers]
 
+    def _pre_norm_hook(self, index: int):
+        def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor | None:
+            adapters = self._layer_adapters(index)
+            return stacked_pre_norm(adapters, output) if adapters else None
+
+        return hook
+
+    def _norm_hook(self, index: int):
         def hook(norm: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor | None:
             h, self.residual[index] = self.residual[index], None
-            adapters = [c.modules.layers[key] for c in self.components() if key in c.modules.layers]
+            adapters = self._layer_adapters(index)
             if not adapters:
                 return None
             if h is None:
