@@ -207,9 +207,10 @@ class SparseWeight:
         return self.indices.long()
 
     def rows_cols(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Row and column of every entry (int64, transient)."""
-        idx = self.indices.long()
-        return idx // self.cols, idx % self.cols
+        """Row and column of every entry (int64, transient; one division, no modulo)."""
+        idx = self.indices.to(torch.int64, copy=True)  # reused for the columns, in place
+        rows = torch.div(idx, self.cols, rounding_mode="floor")
+        return rows, idx.sub_(rows * self.cols)
 
     @torch.no_grad()
     def merge(self) -> None:
