@@ -262,6 +262,8 @@ def setup_method(name: str, model, shape: Shape, args, k: int):
     if name not in known:
         raise NotAvailable(f"{name}: not available")
     if name == "lt-sft":
+        if shape.kind == "decoder":  # a language SFT: the LM head stays frozen, as for LoRA
+            model.head.requires_grad_(False)
         method = get_method("lt-sft")(k=k, language_sft=shape.kind == "decoder", embeddings=False)
     elif name == "madx":  # bottleneck adapters (down + up per layer) of the same count
         # A decoder trains a language adapter (frozen LM head, as LoRA and SpIEL leave it),

@@ -13,11 +13,15 @@ def bench(benchmark_module):
     return benchmark_module("memory_speed")
 
 
-def _run(bench, method: str) -> dict:
+def _rows(bench, method: str) -> list[dict]:
     argv = ["--worker", "--model", "llama-tiny", "--method", method, "--lora-rank", "4"]
     argv += ["--steps", "4", "--warmup", "1", "--reselection-interval", "3"]
     argv += ["--selection-window", "2"]
-    (row,) = bench.worker(bench.parse(argv))["rows"]
+    return bench.worker(bench.parse(argv))["rows"]
+
+
+def _run(bench, method: str) -> dict:
+    (row,) = _rows(bench, method)
     return row
 
 
@@ -53,3 +57,11 @@ def test_madx_on_a_decoder_is_a_language_adapter_of_lora_s_count(bench):
     tensors = 2 * 4 + 2 * 4  # down/up weight and bias in 2 layers; F and G of the invertible one
     assert madx["state_bytes"] == 12 * madx["trainable"] + 4 * tensors  # + a step count each
     assert madx["step_s"] > 0 and len(madx["times"]) == 4
+
+
+def test_lt_sft_on_a_decoder_trains_k_entries_and_no_head(bench):
+    full, sparse = _rows(bench, "lt-sft")
+    lora = _run(bench, "lora")
+    assert [full["method"], sparse["method"]] == ["lt-sft:full", "lt-sft:sparse"]
+    assert sparse["trainable"] == lora["trainable"]  # K, the LM head frozen as for LoRA
+    assert full["trainable"] < full["params"]  # the backbone's matrices; head and embeddings out
