@@ -50,3 +50,27 @@ def test_sparse_sm3_equals_dense_sm3_over_the_active_entries(beta):
             row, col = optimizer.accumulators(sw.phi)
             torch.testing.assert_close(row, states[sw.name]["row"])
             torch.testing.assert_close(col, states[sw.name]["col"])
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_dense_parameters_get_a_row_column_cover_or_one_accumulator_each(beta):
+    from sparsexlt.adapters.spiel.sm3 import SparseSM3
+
+    gen = torch.Generator().manual_seed(2)
+    matrix = torch.nn.Parameter(torch.randn(4, 3, generator=gen))
+    vector = torch.nn.Parameter(torch.randn(5, generator=gen))
+    optimizer = SparseSM3([], [matrix, vector], lr=0.1, beta=beta)
+    expected_m, expected_v = matrix.detach().clone(), vector.detach().clone()
+    cover = {"row": torch.zeros(4), "col": torch.zeros(3)}
+    acc = torch.zeros(5)
+    for _ in range(3):
+        matrix.grad = torch.randn(4, 3, generator=gen)
+        vector.grad = torch.randn(5, generator=gen)
+        all_entries = torch.ones(4, 3, dtype=torch.bool)
+        expected_m -= 0.1 * _dense_sm3(matrix.grad, all_entries, cover, beta)
+        acc = acc * beta + (1 - beta) * vector.grad**2 if beta else acc + vector.grad**2
+        expected_v -= 0.1 * vector.grad / (acc.sqrt() + EPS)
+        optimizer.step()
+        torch.testing.assert_close(matrix.detach(), expected_m)
+        torch.testing.assert_close(vector.detach(), expected_v)
+    torch.testing.assert_close(optimizer.state[vector]["acc"], acc)

@@ -74,7 +74,7 @@ class SparseSM3(torch.optim.Optimizer):
         r, c = w.rows_cols()
         cover = state["row"].index_select(0, r)  # index_select: 3× faster than [r] on a CPU
         torch.minimum(cover, state["col"].index_select(0, c), out=cover)
-        nu = _nu(cover, g, group["beta"], inplace=True)
+        nu = _nu(cover, g, group["beta"])
         keep_old = group["beta"] == 0.0
         state["row"].scatter_reduce_(0, r, nu, "amax", include_self=keep_old)
         state["col"].scatter_reduce_(0, c, nu, "amax", include_self=keep_old)
@@ -94,8 +94,8 @@ class SparseSM3(torch.optim.Optimizer):
         else:
             if "acc" not in state:
                 state["acc"] = torch.zeros_like(g)
-            nu = _nu(state["acc"], g, group["beta"])
-            state["acc"] = nu.clone()
+            nu = _nu(state["acc"], g, group["beta"])  # the accumulator, updated in place
+            state["acc"] = nu.clone()  # kept apart from nu, which becomes the update's √
         return g / nu.sqrt_().add_(group["eps"])
 
     def _apply(self, p: nn.Parameter, update: torch.Tensor, group: dict) -> None:
@@ -132,10 +132,8 @@ class SparseSM3(torch.optim.Optimizer):
             self.state[w.phi]["momentum_buffer"] = flat[w.start : w.stop].clone()
 
 
-def _nu(cover: torch.Tensor, g: torch.Tensor, beta: float, inplace: bool = False) -> torch.Tensor:
-    """β·cover + (1 − β)·g² (cover + g² when β = 0); in `cover` itself with `inplace`."""
-    if not inplace:
-        cover = cover.clone()
+def _nu(cover: torch.Tensor, g: torch.Tensor, beta: float) -> torch.Tensor:
+    """β·cover + (1 − β)·g² (cover + g² when β = 0), written into `cover`."""
     if beta:
         return cover.mul_(beta).addcmul_(g, g, value=1.0 - beta)
     return cover.addcmul_(g, g)
