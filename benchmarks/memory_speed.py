@@ -83,17 +83,23 @@ def build_model(shape: Shape, device, dtype):
     from transformers import LlamaConfig, LlamaModel, XLMRobertaConfig, XLMRobertaModel
 
     class Wrapped(nn.Module):
+        """`head` (classifier) for an encoder; `lm_head` for a decoder, the name language
+        methods look for (MAD-X inverts its invertible adapter before it)."""
+
         def __init__(self, backbone, head, kind):
             super().__init__()
-            self.backbone, self.head, self.kind = backbone, head, kind
+            self.backbone, self.kind = backbone, kind
+            self.head_name = "head" if kind == "encoder" else "lm_head"
+            self.add_module(self.head_name, head)
 
         def forward(self, input_ids, labels, **_):
             hidden = self.backbone(input_ids=input_ids).last_hidden_state
+            head = getattr(self, self.head_name)
             if self.kind == "encoder":
-                logits = self.head(hidden[:, 0])
+                logits = head(hidden[:, 0])
                 loss = nn.functional.cross_entropy(logits.float(), labels)
             else:
-                logits = self.head(hidden[:, :-1]).float()
+                logits = head(hidden[:, :-1]).float()
                 loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels[:, 1:].flatten())
             return Output(loss)
 
@@ -263,7 +269,7 @@ def setup_method(name: str, model, shape: Shape, args, k: int):
         raise NotAvailable(f"{name}: not available")
     if name == "lt-sft":
         if shape.kind == "decoder":  # a language SFT: the LM head stays frozen, as for LoRA
-            model.head.requires_grad_(False)
+            model.lm_head.requires_grad_(False)
         method = get_method("lt-sft")(k=k, language_sft=shape.kind == "decoder", embeddings=False)
     elif name == "madx":  # bottleneck adapters (down + up per layer) of the same count
         # A decoder trains a language adapter (frozen LM head, as LoRA and SpIEL leave it),

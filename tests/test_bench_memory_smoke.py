@@ -59,6 +59,17 @@ def test_madx_on_a_decoder_is_a_language_adapter_of_lora_s_count(bench):
     assert madx["step_s"] > 0 and len(madx["times"]) == 4
 
 
+def test_madx_on_a_decoder_inverts_its_invertible_adapter_before_the_lm_head(bench):
+    import torch
+
+    args = bench.parse(["--worker", "--model", "llama-tiny", "--method", "madx"])
+    shape = bench.MODELS["llama-tiny"]
+    model = bench.build_model(shape, torch.device("cpu"), torch.float32)
+    runner, model = bench.setup_method("madx", model, shape, args, 20_000)
+    assert runner.method.component.role == "language"
+    assert len(model.lm_head._forward_pre_hooks) == 1  # the inverse
+
+
 def test_lt_sft_on_a_decoder_trains_k_entries_and_no_head(bench):
     full, sparse = _rows(bench, "lt-sft")
     lora = _run(bench, "lora")

@@ -74,3 +74,22 @@ def test_dense_parameters_get_a_row_column_cover_or_one_accumulator_each(beta):
         torch.testing.assert_close(matrix.detach(), expected_m)
         torch.testing.assert_close(vector.detach(), expected_v)
     torch.testing.assert_close(optimizer.state[vector]["acc"], acc)
+
+
+def test_accumulators_of_a_bf16_parameter_load_back_exactly_in_float32():
+    from sparsexlt.adapters.spiel.sm3 import SparseSM3
+
+    gen = torch.Generator().manual_seed(3)
+    head = torch.nn.Parameter(torch.randn(6, dtype=torch.bfloat16, generator=gen))
+    optimizer = SparseSM3([], [head], lr=0.1)
+    for _ in range(2):
+        head.grad = torch.randn(6, generator=gen).to(torch.bfloat16)
+        optimizer.step()
+    saved = {k: v.clone() for k, v in optimizer.state[head].items()}
+    assert saved["acc"].dtype == torch.float32
+    assert not torch.equal(saved["acc"], saved["acc"].bfloat16().float())  # bf16 would round it
+    fresh = SparseSM3([], [head], lr=0.1)
+    fresh.load_state_dict(optimizer.state_dict())
+    assert fresh.state[head]["acc"].dtype == torch.float32
+    assert torch.equal(fresh.state[head]["acc"], saved["acc"])
+    assert fresh.state[head]["acc"].data_ptr() != optimizer.state[head]["acc"].data_ptr()

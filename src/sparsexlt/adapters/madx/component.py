@@ -7,9 +7,9 @@ the base again. Composition is stacking: `apply(language)` and `apply(task)`, in
 run language → task. The adapters stay resident in memory: a multi-source task run swaps the
 language adapter per batch by activating another object, never by reloading one.
 
-A language adapter applied to a masked-LM model (a MaskedLMModel, or a Hugging Face
-`...ForMaskedLM`) also inverts its invertible adapter before the MLM head, as in MAD-X's language
-training; `invert_before_head` overrides that choice.
+A language adapter applied to a language model (a MaskedLMModel, a Hugging Face `...ForMaskedLM`,
+or a causal LM with an `lm_head`) also inverts its invertible adapter before the LM head, as in
+MAD-X's language training; `invert_before_head` overrides that choice.
 
 Files (`adapter_format`): tensors `madx.<key>` (the `AdapterSet` state dict: `layers.<N>.down.*`,
 `layers.<N>.up.*`, `invertible.F.*`, `invertible.G.*`) and `<param>.dense` (the head); manifest
@@ -43,7 +43,7 @@ from sparsexlt.errors import DataFormatError, IncompatibleModelError
 
 METHOD = "madx"
 PREFIX = "madx."
-MLM_HEADS = ("lm_head", "cls", "vocab_transform")  # XLM-R/RoBERTa, BERT, DistilBERT
+MLM_HEADS = ("lm_head", "cls", "vocab_transform")  # XLM-R/RoBERTa and causal LMs, BERT, DistilBERT
 STRUCTURE_FIELDS = ("role", "hidden", "bottleneck", "layers", "invertible_bottleneck")
 DERIVED_FIELDS = frozenset(
     ("format", "format_version", "method", "parameters", "new_parameters", *STRUCTURE_FIELDS)
@@ -133,7 +133,7 @@ class MadxAdapter(AdapterComponent):
             head = None
         elif head is None:
             raise IncompatibleModelError(
-                "madx: invert_before_head=True but the model has no masked-LM head"
+                "madx: invert_before_head=True but the model has no language-model head"
             )
         stack.push(encoder, self, head)
         try:
@@ -213,7 +213,7 @@ def active_components(model: nn.Module) -> list[MadxAdapter]:
 
 
 def mlm_head(model: nn.Module) -> nn.Module | None:
-    """The module that reads the last hidden state to predict masked tokens, if `model` has one."""
+    """The module that reads the last hidden state to predict tokens (masked or next), if any."""
     if getattr(model, "task_type", None) == MASKED_LM:
         return model.head
     for name in MLM_HEADS:

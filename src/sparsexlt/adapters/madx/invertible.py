@@ -5,8 +5,8 @@ It sits on the embedding output e (hidden size h, split into e1 = e[:h1], e2 = e
     o1 = e1 + F(e2)          o2 = e2 + G(o1)          o = [o1, o2]
 
 and is inverted exactly (up to float rounding) by e2 = o2 − G(o1), e1 = o1 − F(e2). F and G are
-bottlenecks (down, ReLU, up). During masked-LM training of a language adapter the inverse runs
-on the last hidden state just before the MLM output layer, so the embeddings' adapted space is
+bottlenecks (down, ReLU, up). During language-model training of a language adapter the inverse
+runs on the last hidden state just before the LM output layer, so the embeddings' adapted space is
 mapped back to the space the (frozen) output layer reads. For a task, only the forward runs.
 """
 

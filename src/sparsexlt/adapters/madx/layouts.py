@@ -7,6 +7,8 @@ The Pfeiffer adapter sits after each layer's feed-forward block. Two layer shape
   whose output is h (the `residual`) and that LayerNorm (the `norm`).
 - **pre-norm** (Llama family decoders): the block is `r + m` with m = `mlp(norm(r))`; no norm
   follows it. The layout names the module whose output is m (the `residual`) and no norm.
+  (Gemma2 and OLMo2 also normalise m before adding it, `post_feedforward_layernorm`: there the
+  adapters run on the mlp's output, before that norm.)
 
 A `Layout` also names the layer list and the embedding module whose output the invertible
 adapter transforms. Hooks on those modules (see `stack`) insert the adapters without replacing

@@ -1,4 +1,4 @@
-"""MAD-X as a `FineTuningMethod`: a language adapter (masked LM) or a task adapter.
+"""MAD-X as a `FineTuningMethod`: a language adapter (masked or causal LM) or a task adapter.
 
 attach: find the encoder's hook sites (`layouts`), build the adapter set (bottlenecks in every
 layer not left out; for a language adapter also the invertible adapter), seed it, freeze every

@@ -17,9 +17,16 @@ so each adapter reads the previous one's output and adds the residual h, and the
 goes through the layer's own LayerNorm with x added (MAD-X: the task adapter reads the language
 adapter's output). One adapter: out = LN(U(ReLU(D(LN(h + x)))) + h + x), the Pfeiffer adapter.
 
+A pre-norm layer (Llama family) computes r + m with m = mlp(norm(r)) and has no norm after the
+block, so a forward hook on the mlp replaces m by m_n (`stacked_pre_norm`):
+
+    m_0 = m,   m_i = m_{i-1} + U_i(ReLU(D_i(m_{i-1}))),   out = r + m_n
+
+again language first, each adapter reading the previous one's output.
+
 The language component's invertible adapter transforms the embedding output; when its
-application asks for it (masked-LM training), a forward pre-hook on the MLM head applies the
-inverse to the head's input.
+application asks for it (language-model training, masked or causal), a forward pre-hook on the
+LM head applies the inverse to the head's input.
 """
 
 from __future__ import annotations

@@ -110,12 +110,16 @@ class SparseSM3(torch.optim.Optimizer):
         p.add_(update.to(p.dtype), alpha=-group["lr"])
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """As torch's, but accumulators stay float32 whatever the parameter's dtype."""
+        """As torch's, but accumulators come back exactly as saved, in float32, whatever the
+        parameter's dtype (torch casts state to a bf16 parameter's dtype, which would round them)."""
         super().load_state_dict(state_dict)
-        for state in self.state.values():
+        saved_ids = [i for group in state_dict["param_groups"] for i in group["params"]]
+        params = [p for group in self.param_groups for p in group["params"]]
+        for saved_id, p in zip(saved_ids, params, strict=True):
+            saved = state_dict["state"].get(saved_id, {})
             for key in ("row", "col", "acc"):
-                if key in state:
-                    state[key] = state[key].float()
+                if key in saved:
+                    self.state[p][key] = saved[key].to(p.device, torch.float32, copy=True)
 
     @torch.no_grad()
     def remap_flat(self, remap: Remap, seeds: dict[str, torch.Tensor] | None = None) -> None:
