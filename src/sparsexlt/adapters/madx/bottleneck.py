@@ -1,9 +1,9 @@
 """The bottleneck adapter of MAD-X (Pfeiffer et al., 2020): x ↦ U(ReLU(D(x))).
 
 D projects the hidden size h down to b = h / reduction_factor, U back up. The residual is added
-by the caller (`stack.stacked_output`, `stack.stacked_pre_norm`), because where it comes from depends on the position in a
-stack. U starts at zero, so a fresh adapter leaves the model's function unchanged (like LoRA's
-B = 0); D starts at N(0, 0.02²).
+by the caller (`stack.stacked_output`, `stack.stacked_pre_norm`), because where it comes from
+depends on the position in a stack. U starts at zero, so a fresh adapter leaves the model's
+function unchanged (like LoRA's B = 0); D starts at N(0, 0.02²).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from sparsexlt.errors import DataFormatError, IncompatibleModelError
 
 METHOD = "madx"
 PREFIX = "madx."
-MLM_HEADS = ("lm_head", "cls", "vocab_transform")  # XLM-R/RoBERTa and causal LMs, BERT, DistilBERT
+MLM_HEADS = ("lm_head", "cls", "vocab_transform")  # XLM-R, RoBERTa, causal LMs; BERT; DistilBERT
 STRUCTURE_FIELDS = ("role", "hidden", "bottleneck", "layers", "invertible_bottleneck")
 DERIVED_FIELDS = frozenset(
     ("format", "format_version", "method", "parameters", "new_parameters", *STRUCTURE_FIELDS)

@@ -21,8 +21,8 @@ class MadxSettings(AdapterSettings):
     leave_out: layer indices (0-based) without a bottleneck adapter (MAD-X 2.0 leaves out the
         last layer's language adapter); [] = every layer.
     language_sft: train a language adapter (masked or causal LM: bottlenecks + invertible
-        adapter, the head stays frozen) instead of a task adapter (bottlenecks + the head). None = decide from
-        the model (a masked-LM model → language).
+        adapter, the head stays frozen) instead of a task adapter (bottlenecks + the head).
+        None = decide from the model (a masked-LM model → language).
     seed: initialisation of the adapters (D ~ N(0, 0.02²), U = 0: the model starts as the base).
     task, language, base_model: recorded in the exported manifest.
     """

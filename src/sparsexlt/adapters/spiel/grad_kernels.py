@@ -31,6 +31,14 @@ def resolve_mode(mode: str, device: torch.device, density: float) -> str:
     return "sampled" if density < SAMPLED_BELOW.get(device.type, 0.0) else "dense"
 
 
+def split_flat(idx: torch.Tensor, cols: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row, column) of flat indices into a matrix with `cols` columns: int64, new tensors (one
+    division and an in-place subtraction on a copy: no modulo, `idx` untouched)."""
+    flat = idx.to(torch.int64, copy=True)
+    rows = torch.div(flat, cols, rounding_mode="floor")
+    return rows, flat.sub_(rows * cols)
+
+
 def weight_grad(x2: torch.Tensor, dy2: torch.Tensor) -> torch.Tensor:
     """dW = dyᵀ x for one layer, (rows × cols) in the activations' dtype."""
     return dy2.t().mm(x2)
@@ -47,8 +55,7 @@ def sampled_grad(
     """dW[idx] without forming dW (idx: sorted flat int32/int64); float32."""
     if idx.numel() == 0:
         return torch.zeros(0, dtype=torch.float32, device=x2.device)
-    idx = idx.long()
-    r = idx // cols
+    r, c = split_flat(idx, cols)
     crow = torch.zeros(rows + 1, dtype=torch.long, device=idx.device)
     torch.cumsum(torch.bincount(r, minlength=rows), 0, out=crow[1:])
     del r
@@ -56,7 +63,7 @@ def sampled_grad(
         warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
         pattern = torch.sparse_csr_tensor(
             crow,
-            idx % cols,
+            c,
             torch.zeros(idx.numel(), dtype=torch.float32, device=idx.device),
             size=(rows, cols),
             check_invariants=False,

@@ -111,7 +111,7 @@ class SparseSM3(torch.optim.Optimizer):
 
     def load_state_dict(self, state_dict: dict) -> None:
         """As torch's, but accumulators come back exactly as saved, in float32, whatever the
-        parameter's dtype (torch casts state to a bf16 parameter's dtype, which would round them)."""
+        parameter's dtype (torch casts state to a bf16 parameter's dtype: it would round them)."""
         super().load_state_dict(state_dict)
         saved_ids = [i for group in state_dict["param_groups"] for i in group["params"]]
         params = [p for group in self.param_groups for p in group["params"]]

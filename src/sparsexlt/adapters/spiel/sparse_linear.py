@@ -136,7 +136,7 @@ class MergedEmbedding(torch.autograd.Function):
 
 def _rows_gather(sums: torch.Tensor, rows: torch.Tensor, idx: torch.Tensor, cols: int):
     """Gradient at flat `idx` of a matrix whose only non-zero rows are `rows` (values `sums`)."""
-    r, c = idx // cols, idx % cols
+    r, c = gk.split_flat(idx, cols)
     pos = torch.searchsorted(rows, r).clamp_(max=rows.numel() - 1)
     present = rows[pos] == r
     return torch.where(present, sums[pos, c], torch.zeros((), device=sums.device))

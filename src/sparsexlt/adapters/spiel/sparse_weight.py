@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from sparsexlt.adapters.spiel.grad_kernels import split_flat
 from sparsexlt.adapters.spiel.targets import Target
 
 CPU_CHUNK = 1 << 18
@@ -207,10 +208,8 @@ class SparseWeight:
         return self.indices.long()
 
     def rows_cols(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Row and column of every entry (int64, transient; one division, no modulo)."""
-        idx = self.indices.to(torch.int64, copy=True)  # reused for the columns, in place
-        rows = torch.div(idx, self.cols, rounding_mode="floor")
-        return rows, idx.sub_(rows * self.cols)
+        """Row and column of every entry (int64, transient)."""
+        return split_flat(self.indices, self.cols)
 
     @torch.no_grad()
     def merge(self) -> None:
