@@ -66,16 +66,30 @@ def data_ref(source: DataSource, *, language: str, split: str, task_type: str) -
 
 
 def content_hash(path: str | Path | None) -> str:
-    """sha256 of a file or folder, memoised on (path, size, mtime) within the process."""
+    """sha256 of a file or folder, memoised within the process on the stat of every file read.
+
+    A folder is keyed on each file's name, size and mtime, not on the folder's own stat: editing
+    a file inside a folder leaves the folder's mtime alone, and a long-lived worker (a served
+    deployment) must still see the new bytes.
+    """
     if path is None:
         raise ValueError("no path to hash")
     p = Path(path)
-    stat = os.stat(p)
-    return _cached_hash(str(p.resolve()), stat.st_size, stat.st_mtime_ns, p.is_dir())
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file())
+        signature = tuple((str(f.relative_to(p)), *_size_mtime(f)) for f in files)
+    else:
+        signature = (_size_mtime(p),)
+    return _cached_hash(str(p.resolve()), signature, p.is_dir())
+
+
+def _size_mtime(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
 
 
 @lru_cache(maxsize=512)
-def _cached_hash(path: str, size: int, mtime_ns: int, is_dir: bool) -> str:
+def _cached_hash(path: str, signature: tuple, is_dir: bool) -> str:
     return sha256_tree(path) if is_dir else sha256_file(path)
 
 
