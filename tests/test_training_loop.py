@@ -217,3 +217,15 @@ def test_bf16_autocast_trains_and_keeps_fp32_weights(tmp_path):
     assert dtypes == {torch.bfloat16}  # matmuls ran in bf16 ...
     assert all(p.dtype == torch.float32 for p in model.parameters())  # ... on fp32 weights
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_ragged_examples_without_a_collator_name_the_source_and_the_field():
+    ragged = [
+        {"input_ids": [5, 6, 7], "text": "abc", "labels": 0},
+        {"input_ids": [5, 6], "text": "a", "labels": 1},
+    ]
+    source = Source("fs-jav", "jav", ragged)
+    with pytest.raises(ValueError, match=r"source 'fs-jav': field 'input_ids' has lengths 2\.\.3"):
+        source.batch([0, 1])
+    even = Source("src-ind", "ind", [{"input_ids": torch.tensor([1, 2]), "labels": 0}] * 2)
+    assert even.batch([0, 1])["input_ids"].shape == (2, 2)

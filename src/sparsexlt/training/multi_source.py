@@ -34,7 +34,9 @@ class Source:
     dataset: encoded examples, indexable by int (a `datasets.Dataset` or a list of dicts).
     language_component: applied for every step on a batch of this source; None = plain model.
     upsample: epoch weight factor u (see the sampler's formula); few-shot data uses u >> 1.
-    collate: list of examples -> dict of tensors; default `torch.utils.data.default_collate`.
+    collate: list of examples -> dict of tensors; default `torch.utils.data.default_collate`,
+        which stacks and so needs examples of equal length (pass a padding collator, e.g.
+        `transformers.DataCollatorWithPadding(tokenizer)`, for unpadded text).
     fingerprint: identity of the data for the resume check; default: the dataset's own
         fingerprint (`datasets.Dataset`) or a hash of its length.
     """
@@ -49,7 +51,12 @@ class Source:
 
     def batch(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
         examples = [self.dataset[int(i)] for i in indices]
-        return (self.collate or default_collate)(examples)
+        if self.collate is not None:
+            return self.collate(examples)
+        try:
+            return default_collate(examples)
+        except RuntimeError as err:
+            raise ValueError(f"source {self.name!r}: {_unequal_lengths(examples) or err}") from err
 
     def describe(self) -> dict[str, Any]:
         """What identifies this source in the resume hash."""
@@ -63,6 +70,22 @@ class Source:
             "collate": _qualified_name(self.collate),
             "component": None if component is None else _component_identity(component),
         }
+
+
+def _unequal_lengths(examples: list[dict[str, Any]]) -> str | None:
+    """Why the default collate could not stack `examples`, when it is ragged sequences."""
+    for key in examples[0]:
+        sized = [
+            e[key] for e in examples if hasattr(e[key], "__len__") and not isinstance(e[key], str)
+        ]
+        lengths = sorted({len(v) for v in sized})
+        if len(lengths) > 1:
+            return (
+                f"field {key!r} has lengths {lengths[0]}..{lengths[-1]} in one batch; the default "
+                "collate only stacks equal lengths: pass `collate=` a padding collator "
+                "(e.g. transformers.DataCollatorWithPadding) or pad when encoding"
+            )
+    return None
 
 
 def build_sampler(
