@@ -36,7 +36,8 @@ class TranslationConfig(ConfigModel):
     enabled: bool = Field(False, description="Translate at all; the ttrain scenarios need it.")
     model: str = Field(
         "facebook/nllb-200-distilled-600M",
-        description="NLLB-200 hub id, local folder (relative to the config file) or `tiny:`.",
+        description="NLLB-200 hub id, local folder (relative to the config file: a Hugging "
+        "Face model, or a `sparsexlt translate convert` output, reused as is) or `tiny:`.",
     )
     quantization: Literal["int8", "int8_float16", "float16", "none"] = Field(
         "int8",

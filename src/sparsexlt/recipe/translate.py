@@ -12,6 +12,7 @@ Targets NLLB lacks without parallel data never get here: the plan leaves them ou
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -39,13 +40,43 @@ def prepare_translator(job: TranslatorJob, output_dir: str | Path) -> ArtifactRe
 
 
 def _convert(job: TranslatorJob, tmp: Path) -> dict:
-    from sparsexlt.translation import convert_model
+    from sparsexlt.translation import convert_model, converted_manifest
 
+    manifest = None if job.model.startswith("tiny:") else converted_manifest(job.model)
+    if manifest is not None:
+        return _reuse_conversion(job, manifest, tmp)
     source: str | Path = job.model
     if job.model.startswith("tiny:"):
         source = _build_tiny(job, tmp / HF_DIR)
     convert_model(source, tmp / CT2_DIR, quantization=job.quantization)
     return {"model": job.model, "codes": list(job.codes), "quantization": job.quantization}
+
+
+def _reuse_conversion(job: TranslatorJob, manifest, tmp: Path) -> dict:
+    """`translation.model` is already a CTranslate2 conversion (`sparsexlt translate convert`):
+    link its files into the artifact (copy across file systems) instead of converting again."""
+    from sparsexlt.util.progress import log
+
+    if manifest.quantization != job.quantization:  # preflight says so first; a library call too
+        raise ValueError(
+            f"{job.model}: converted with quantization {manifest.quantization!r}, "
+            f"translation.quantization is {job.quantization!r}"
+        )
+    log(f"translator {job.model} is already converted ({manifest.quantization}); reusing it")
+    shutil.copytree(job.model, tmp / CT2_DIR, copy_function=_link_or_copy)
+    return {
+        "model": job.model,
+        "codes": list(job.codes),
+        "quantization": job.quantization,
+        "converted_from": manifest.source,
+    }
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _build_tiny(job: TranslatorJob, out: Path) -> Path:

@@ -3,7 +3,8 @@
 `load_config` already validated the config and checked that every local data file exists. What
 only the recipe can tell is checked here, and every problem is reported at once in one
 `ConfigError`: unknown methods (not in the registry), hyperparameters a method refuses, demo data
-for a task type the generator cannot produce, unknown options of a `tiny:` model, a launcher
+for a task type the generator cannot produce, unknown options of a `tiny:` model, a converted
+translator that does not fit `translation` (quantization, adaptation), a launcher
 with more processes than a training's global batch has examples.
 """
 
@@ -24,6 +25,7 @@ def preflight_problems(config: PipelineConfig) -> list[str]:
         *_method_problems(config),
         *_demo_problems(config),
         *_tiny_problems(config),
+        *_converted_translator_problems(config),
         *_launch_problems(config),
     ]
 
@@ -85,6 +87,32 @@ def _tiny_problems(config: PipelineConfig) -> list[str]:
         unknown = sorted(set(parse_tiny_spec(ref)) - set(known))
         if unknown:
             problems.append(f"{where}: unknown tiny option(s) {unknown}; known: {', '.join(known)}")
+    return problems
+
+
+def _converted_translator_problems(config: PipelineConfig) -> list[str]:
+    """`translation.model` may be a folder `sparsexlt translate convert` wrote: it must match the
+    configured quantization, and adaptation needs the Hugging Face model it came from."""
+    from sparsexlt.translation.manifest import converted_manifest
+
+    translation = config.translation
+    if not translation.enabled or translation.model.startswith(("tiny:", "pkg:")):
+        return []
+    manifest = converted_manifest(translation.model)
+    if manifest is None:
+        return []
+    problems = []
+    if manifest.quantization != translation.quantization:
+        problems.append(
+            f"translation.quantization: {translation.quantization!r}, but translation.model "
+            f"{translation.model} was converted with {manifest.quantization!r} (set "
+            f"quantization: {manifest.quantization}, or point the model at the NLLB folder)"
+        )
+    if translation.adapt is not None:
+        problems.append(
+            f"translation.adapt fine-tunes the Hugging Face model, but translation.model is a "
+            f"CTranslate2 conversion; point it at {manifest.source} instead"
+        )
     return problems
 
 

@@ -18,6 +18,7 @@ _EXPORTS = {
     "AdaptResult": "adapt",
     "adapt_translator": "adapt",
     "TranslatorManifest": "manifest",
+    "converted_manifest": "manifest",
     "convert_cached": "convert",
     "convert_model": "convert",
     "read_report": "dataset",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sparsexlt.errors import IncompatibleModelError
+from sparsexlt.util.atomic import is_complete
 
 MANIFEST = "sparsexlt_translator.json"
 TOKENIZER_DIR = "tokenizer"
@@ -43,3 +44,12 @@ class TranslatorManifest:
             language_codes=tuple(data["language_codes"]),
             model_type=data["model_type"],
         )
+
+
+def converted_manifest(ref: str | Path) -> TranslatorManifest | None:
+    """The manifest of `ref` when it is a finished converted translator folder, else None
+    (a hub id, a Hugging Face folder, or a conversion that never finished)."""
+    path = Path(ref)
+    if not (path / MANIFEST).is_file() or not is_complete(path):
+        return None
+    return TranslatorManifest.read(path)
