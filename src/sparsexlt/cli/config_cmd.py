@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
-from sparsexlt.config import load_config
 from sparsexlt.errors import ConfigError
 
 app = typer.Typer(help="Check and show pipeline configs.", no_args_is_help=True)
@@ -27,6 +25,8 @@ SetOption = Annotated[
 @app.command("check")
 def check(file: ConfigFile, set_: SetOption = None) -> None:
     """Validate FILE: print `ok`, or every problem (field path first) and exit 1."""
+    from sparsexlt.config import load_config  # pydantic loads here, so `--help` stays fast
+
     try:
         load_config(file, set_ or [])
     except ConfigError as err:
@@ -46,6 +46,10 @@ def show(
     ] = False,
 ) -> None:
     """Print FILE as validated: defaults filled in, paths absolute."""
+    import yaml
+
+    from sparsexlt.config import load_config
+
     try:
         config = load_config(file, set_ or [], check_files=check_files)
     except ConfigError as err:

@@ -10,18 +10,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from sparsexlt.errors import SparseXLTError
-from sparsexlt.evaluation.report import AVERAGE_ROW, format_value, markdown_summary, run_tables
-from sparsexlt.evaluation.sql_guard import check_read_only
-from sparsexlt.evaluation.store import QueryResult, ResultsStore, default_db_path
-from sparsexlt.evaluation.store_export import export_parquet
+
+if TYPE_CHECKING:  # duckdb and the store load inside the commands, so `--help` stays fast
+    from sparsexlt.evaluation.store import QueryResult, ResultsStore
 
 app = typer.Typer(
     help="Query and summarise the results database (read-only).", no_args_is_help=True
@@ -46,11 +44,15 @@ FROM run_overview ORDER BY started_at DESC, run_id DESC LIMIT ?
 
 
 def _store(db: Path | None) -> ResultsStore:
+    from sparsexlt.evaluation.store import ResultsStore, default_db_path
+
     return ResultsStore(db if db is not None else default_db_path())
 
 
 def _guarded(action: Callable[[], T]) -> T:
     """Run `action`; errors users cause become one 'error: …' line and exit code 1."""
+    import duckdb
+
     try:
         return action()
     except (SparseXLTError, duckdb.Error) as error:
@@ -98,6 +100,8 @@ def sql_command(
     """
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv")
+    from sparsexlt.evaluation.sql_guard import check_read_only
+
     store = _store(db)
 
     def run() -> QueryResult:
@@ -115,6 +119,8 @@ def sql_command(
 @app.command("show")
 def show_command(db: DbOption = None, run: RunOption = None) -> None:
     """Tables of target language × scenario/method, one per task and metric, for one run."""
+    from sparsexlt.evaluation.report import AVERAGE_ROW, format_value, run_tables
+
     store = _store(db)
     run_id = run or _guarded(store.latest_run_id)
     if run_id is None:
@@ -151,6 +157,8 @@ def export_command(
     db: DbOption = None,
 ) -> None:
     """Write one Parquet file per table and view into a folder; prints the paths."""
+    from sparsexlt.evaluation.store_export import export_parquet
+
     store = _store(db)
     for path in _guarded(lambda: export_parquet(store, parquet)):
         typer.echo(str(path))
@@ -165,6 +173,8 @@ def report_command(
     ] = False,
 ) -> None:
     """Print the markdown summary of a run (and write its chart with --chart)."""
+    from sparsexlt.evaluation.report import markdown_summary
+
     store = _store(db)
     run_id = run or _guarded(store.latest_run_id)
     if run_id is None:
