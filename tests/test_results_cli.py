@@ -77,6 +77,9 @@ def test_sql_uses_the_environment_database(db, monkeypatch):
         "DROP VIEW best_by_language",
         "ATTACH 'other.duckdb' AS other",
         "COPY (SELECT 1) TO 'out.csv'",
+        "EXPLAIN ANALYZE COPY (SELECT 1) TO 'out.csv'",
+        "SELECT * FROM read_text('../../etc/hostname')",
+        "SELECT * FROM (PIVOT results ON metric USING avg(value))",
         "SELECT 1; DELETE FROM results",
     ],
 )
@@ -90,6 +93,17 @@ def test_sql_refuses_writes(db, statement, tmp_path, monkeypatch):
     assert not (tmp_path / "out.csv").exists()
     count = _invoke("sql", "SELECT count(*) AS n FROM results", "--db", str(path), "--json")
     assert json.loads(count.stdout) == [{"n": 4}]
+
+
+def test_sql_reads_ctes_comments_and_a_pivot_with_its_columns(db):
+    path, _, _ = db
+    sql = (
+        "with r as (select * from results where run_id is not null)  -- a comment\n"
+        "select * from (pivot r on method in ('lora', 'lt-sft') using count(*) group by metric)"
+    )
+    result = _invoke("sql", sql, "--db", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"metric": "f1", "lora": 1, "lt-sft": 3}]
 
 
 def test_sql_reports_bad_sql_and_missing_database(db, tmp_path):

@@ -3,6 +3,8 @@
 Why both: the read-only connection is what really protects the database, but it still lets
 `COPY (…) TO 'file'`, `SET`, `ATTACH` and `EXPORT DATABASE` run (they write elsewhere or change
 the session). DuckDB's own parser classifies each statement, so the check is exact, not a regex.
+It cannot see inside an EXPLAIN: `EXPLAIN ANALYZE COPY …` runs its COPY, which is why
+`ResultsStore.query` also turns off file access on its connection.
 
 Contract: `check_read_only(sql)` returns the single statement's text or raises
 `ReadOnlyQueryError` (refused kind, or several statements) / `duckdb.ParserException`.
@@ -24,6 +26,12 @@ def check_read_only(sql: str) -> str:
     if len(statements) != 1:
         raise ReadOnlyQueryError(f"give exactly one SQL statement, got {len(statements)}")
     statement = statements[0]
+    if statement.type == duckdb.StatementType.MULTI:  # what DuckDB makes of a PIVOT without IN
+        raise ReadOnlyQueryError(
+            "refused: DuckDB runs this as several statements (a PIVOT needs an explicit "
+            "`IN (...)` list of its columns here, e.g. PIVOT results ON metric IN ('accuracy') "
+            "USING avg(value))"
+        )
     if statement.type not in ALLOWED:
         kind = statement.type.name
         raise ReadOnlyQueryError(

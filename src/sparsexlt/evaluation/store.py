@@ -166,9 +166,12 @@ class ResultsStore:
         self._schema_ready = True
         return result
 
-    def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run `fn(con)` on a read-only connection (waiting while a writer holds the file)."""
-        return run_with_retry(self.path, fn, read_only=True, timeout=self.lock_timeout)
+    def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, sandboxed: bool = False) -> T:
+        """Run `fn(con)` on a read-only connection (waiting while a writer holds the file);
+        `sandboxed`: no file access beyond the database (see `store_connect.connect`)."""
+        return run_with_retry(
+            self.path, fn, read_only=True, timeout=self.lock_timeout, sandboxed=sandboxed
+        )
 
     def ensure_schema(self) -> None:
         """Create or migrate the schema now (it also happens on the first write)."""
@@ -308,7 +311,8 @@ class ResultsStore:
     def query(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> QueryResult:
-        """Run one statement on a READ-ONLY connection. Writes raise `ReadOnlyQueryError`."""
+        """Run one statement on a READ-ONLY, sandboxed connection (no file access beyond the
+        database). Writes, and reads or writes of other files, raise `ReadOnlyQueryError`."""
 
         def body(con: duckdb.DuckDBPyConnection) -> QueryResult:
             try:
@@ -320,11 +324,16 @@ class ResultsStore:
                         f"this statement would change it ({error})"
                     ) from error
                 raise
+            except duckdb.PermissionException as error:
+                raise ReadOnlyQueryError(
+                    f"{self.path}: refused, queries here read the results database only and "
+                    f"touch no other file ({error})"
+                ) from error
             if cursor.description is None:
                 return QueryResult([], [])
             return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
 
-        return self.read(body)
+        return self.read(body, sandboxed=True)
 
 
 def _result_values(row: ResultRow, now: datetime) -> list[Any]:

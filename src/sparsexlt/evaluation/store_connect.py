@@ -22,6 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -65,18 +66,26 @@ def is_busy_error(error: BaseException) -> bool:
     return isinstance(error, duckdb.TransactionException)
 
 
-def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """One connection; writers create the file (and parents) in the 1.5-compatible format."""
+def connect(path: Path, read_only: bool, sandboxed: bool = False) -> duckdb.DuckDBPyConnection:
+    """One connection; writers create the file (and parents) in the 1.5-compatible format.
+
+    `sandboxed` (read-only only) turns off every file system access but the database itself:
+    user SQL then cannot write files, even inside a statement the guard lets through
+    (`EXPLAIN ANALYZE COPY … TO 'file'` runs its COPY).
+    """
     if read_only:
         if not path.is_file():
             raise ResultsStoreMissingError(f"{path}: no results database here")
-        return duckdb.connect(str(path), read_only=True)
+        config = {"enable_external_access": False} if sandboxed else {}
+        return duckdb.connect(str(path), read_only=True, config=config)
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), config=dict(STORAGE_CONFIG))
 
 
-def _once(path: Path, fn: Callable[[duckdb.DuckDBPyConnection], T], read_only: bool) -> T:
-    con = connect(path, read_only)
+def _once(
+    path: Path, fn: Callable[[duckdb.DuckDBPyConnection], T], read_only: bool, sandboxed: bool
+) -> T:
+    con = connect(path, read_only, sandboxed)
     try:
         if read_only:
             return fn(con)
@@ -98,8 +107,10 @@ def run_with_retry(
     *,
     read_only: bool,
     timeout: float = DEFAULT_LOCK_TIMEOUT_S,
+    sandboxed: bool = False,
 ) -> T:
     """Open `path`, run `fn` (in one transaction unless read-only), close; retry while busy.
+    `sandboxed`: see `connect`.
 
     Delays grow 20 ms, 40 ms, … up to 0.5 s, each scaled by a random factor in [0.5, 1) so that
     processes that collided do not collide again in lockstep.
@@ -112,22 +123,16 @@ def run_with_retry(
             f"{path}: another thread of this process kept the file for more than {timeout:g} s"
         )
     try:
-        return _retry(path, fn, read_only, deadline, timeout)
+        return _retry(path, partial(_once, path, fn, read_only, sandboxed), deadline, timeout)
     finally:
         lock.release()
 
 
-def _retry(
-    path: Path,
-    fn: Callable[[duckdb.DuckDBPyConnection], T],
-    read_only: bool,
-    deadline: float,
-    timeout: float,
-) -> T:
+def _retry(path: Path, once: Callable[[], T], deadline: float, timeout: float) -> T:
     delay = _FIRST_DELAY_S
     while True:
         try:
-            return _once(path, fn, read_only)
+            return once()
         except duckdb.Error as error:
             if not is_busy_error(error):
                 raise
