@@ -122,6 +122,23 @@ def test_hash_ignores_key_order_and_location(tmp_path: Path):
     assert c.data_dir != a.data_dir and c.config_hash() == a.config_hash()
     d = load_config(write(tmp_path, BASE, "d.yaml"), ["seed=1"])
     assert d.config_hash() != a.config_hash()
+    assert d.experiment_hash() == a.experiment_hash()  # one experiment, another seed
+    e = load_config(write(tmp_path, BASE, "e.yaml"), ["methods.lt-sft.task.steps=5"])
+    assert e.experiment_hash() != a.experiment_hash()
+
+
+def test_a_run_records_its_experiment_hash(tmp_path: Path):
+    from sparsexlt.evaluation.store import ResultsStore
+    from sparsexlt.recipe.record import open_run
+
+    config = load_config(write(tmp_path, BASE), [f"results_db={tmp_path / 'r.duckdb'}"])
+    run_id = open_run(config)
+    rows = (
+        ResultsStore(config.results_db)
+        .query("SELECT config_hash, experiment_hash FROM runs WHERE run_id = ?", [run_id])
+        .rows
+    )
+    assert rows == [(config.config_hash(), config.experiment_hash())]
 
 
 def test_slice_hash_follows_only_its_slice(tmp_path: Path):

@@ -43,8 +43,8 @@ def test_schema_creation_is_idempotent(store):
     store.ensure_schema()
     ResultsStore(store.path).ensure_schema()  # a fresh instance checks the file again
     store.ensure_schema()
-    versions = store.query("SELECT version, library_version FROM schema_version").rows
-    assert versions == [(latest_version(), __version__)]
+    versions = store.query("SELECT version, library_version FROM schema_version ORDER BY 1").rows
+    assert versions == [(v, __version__) for v in range(1, latest_version() + 1)]
     tables = store.query("SELECT table_name FROM duckdb_tables() ORDER BY 1").rows
     assert [t[0] for t in tables] == [
         "artifacts",
@@ -187,14 +187,42 @@ def test_file_is_written_in_the_1_5_storage_format(store):
     assert tags["storage_version"].startswith("v1.5.0")
 
 
+def test_a_version_1_database_migrates_and_keeps_its_results(store):
+    import duckdb
+
+    from sparsexlt.evaluation import store_schema
+
+    store.path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(store.path))  # a file as version 1 wrote it, views left out
+    con.execute(store_schema.schema_versions()[1])
+    con.execute("INSERT INTO schema_version VALUES (1, now()::TIMESTAMP, '0.0.1')")
+    con.execute(
+        "INSERT INTO runs VALUES ('old', 'old', 'config-old', '{}', NULL, '0.0.1', "
+        "now()::TIMESTAMP, NULL, 'succeeded', NULL)"
+    )
+    con.execute(
+        "INSERT INTO results VALUES ('config-old', 'nusax', 'lt-sft', 'zs', 'ind', 'jav', 'f1', "
+        "'test', 0, 0.5, NULL, 'old', NULL, now()::TIMESTAMP)"
+    )
+    con.close()
+    new = store.start_run("config-new", {}, "new", experiment_hash="exp")
+    rows = store.query("SELECT run_id, experiment_hash FROM runs ORDER BY started_at").rows
+    assert rows == [("old", None), (new, "exp")]
+    assert store.query("SELECT value, experiment_hash FROM latest_results").rows == [
+        (0.5, "config-old")  # a run without one is its own experiment
+    ]
+
+
 def test_a_later_schema_version_is_applied_once(store, monkeypatch):
     from sparsexlt.evaluation import store_schema
 
     store.ensure_schema()
-    v1 = store_schema.schema_versions()
-    v2 = {**v1, 2: "ALTER TABLE results ADD COLUMN note VARCHAR;"}
-    monkeypatch.setattr(store_schema, "schema_versions", lambda: v2)
+    shipped = store_schema.schema_versions()
+    later = max(shipped) + 1
+    extended = {**shipped, later: "ALTER TABLE results ADD COLUMN note VARCHAR;"}
+    monkeypatch.setattr(store_schema, "schema_versions", lambda: extended)
     ResultsStore(store.path).ensure_schema()
-    ResultsStore(store.path).ensure_schema()  # already at v2: the ALTER must not run again
-    assert store.query("SELECT version FROM schema_version ORDER BY 1").rows == [(1,), (2,)]
+    ResultsStore(store.path).ensure_schema()  # already at `later`: the ALTER must not run again
+    versions = store.query("SELECT version FROM schema_version ORDER BY 1").rows
+    assert versions == [(v,) for v in range(1, later + 1)]
     assert "note" in store.query("SELECT * FROM results").columns

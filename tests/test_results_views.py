@@ -17,10 +17,10 @@ from sparsexlt.evaluation.store import ResultRow, ResultsStore
 from sparsexlt.evaluation.store_export import export_parquet
 from sparsexlt.evaluation.store_schema import TABLES, VIEWS
 
-# (method, scenario, target, split, seed, value) of run A (config "config-a").
-RUN_A = [
+# (method, scenario, target, split, seed, value) of experiment A: seed 0 in run A0 (config
+# "config-a0"), seed 1 in run A1 ("config-a1"), both of experiment "exp-a".
+RUN_A0 = [
     ("lt-sft", "zs", "ace", "test", 0, 0.50),
-    ("lt-sft", "zs", "ace", "test", 1, 0.70),
     ("lt-sft", "zs", "ban", "test", 0, 0.40),
     ("lora", "zs", "ace", "test", 0, 0.55),
     ("lora", "zs", "ban", "test", 0, 0.49),
@@ -28,6 +28,7 @@ RUN_A = [
     ("lt-sft", "fs-all", "ban", "test", 0, 0.35),
     ("lt-sft", "zs", "ace", "validation", 0, 0.99),
 ]
+RUN_A1 = [("lt-sft", "zs", "ace", "test", 1, 0.70), ("lt-sft", "zs", "ban", "test", 1, 0.60)]
 
 
 def _rows(spec, run_id):
@@ -38,29 +39,42 @@ def _rows(spec, run_id):
     ]  # fmt: skip
 
 
+def _run(store, config, experiment, spec) -> str:
+    run_id = store.start_run(config, {"name": config}, config, experiment_hash=experiment)
+    store.record_results(_rows(spec, run_id))
+    store.finish_run(run_id, "succeeded")
+    return run_id
+
+
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> tuple[ResultsStore, str, str]:
-    """Run A writes RUN_A; run B (another config) later re-measures lt-sft/zs/ace seed 0."""
+def sample(tmp_path_factory) -> tuple[ResultsStore, tuple[str, str], str]:
+    """Experiment A in two runs (seeds 0 and 1); then run B, another experiment (a smoke test,
+    say), re-measures lt-sft/zs/ace on the test split with seed 0."""
     store = ResultsStore(tmp_path_factory.mktemp("views") / "results.duckdb")
-    run_a = store.start_run("config-a", {"name": "a"}, "run-a")
-    store.record_results(_rows(RUN_A, run_a))
-    store.finish_run(run_a, "succeeded")
-    run_b = store.start_run("config-b", {"name": "b"}, "run-b")
-    store.record_results(_rows([("lt-sft", "zs", "ace", "test", 0, 0.90)], run_b))
-    store.finish_run(run_b, "succeeded")
-    return store, run_a, run_b
+    run_a0 = _run(store, "config-a0", "exp-a", RUN_A0)
+    run_a1 = _run(store, "config-a1", "exp-a", RUN_A1)
+    run_b = _run(store, "config-b", "exp-b", [("lt-sft", "zs", "ace", "test", 0, 0.90)])
+    return store, (run_a0, run_a1), run_b
 
 
-def test_latest_results_keeps_the_newest_value_per_measurement(sample):
-    store, run_a, run_b = sample
-    assert store.query("SELECT count(*) FROM results").rows == [(9,)]
-    rows = store.query(
-        "SELECT value, run_id FROM latest_results "
-        "WHERE method = 'lt-sft' AND scenario = 'zs' AND target_lang = 'ace' AND split = 'test' "
-        "ORDER BY seed"
-    ).rows
-    assert rows == [(0.90, run_b), (0.70, run_a)]
+def test_latest_results_keeps_the_seeds_of_the_newest_experiment_per_setting(sample):
+    store, (run_a0, run_a1), run_b = sample
+    assert store.query("SELECT count(*) FROM results").rows == [(10,)]
+    latest = (
+        "SELECT seed, value, run_id FROM latest_results WHERE method = 'lt-sft' "
+        "AND scenario = 'zs' AND target_lang = '{}' AND split = 'test' ORDER BY seed"
+    )
+    assert store.query(latest.format("ban")).rows == [(0, 0.40, run_a0), (1, 0.60, run_a1)]
+    # B is another experiment: its one seed replaces A's two, never averaged with A's seed 1
+    assert store.query(latest.format("ace")).rows == [(0, 0.90, run_b)]
     assert store.query("SELECT count(*) FROM latest_results").rows == [(8,)]
+
+
+def test_results_of_runs_without_an_experiment_hash_are_each_their_own_experiment(tmp_path):
+    store = ResultsStore(tmp_path / "results.duckdb")
+    _run(store, "config-0", None, [("lt-sft", "zs", "ace", "test", 0, 0.5)])
+    _run(store, "config-1", None, [("lt-sft", "zs", "ace", "test", 1, 0.7)])
+    assert store.query("SELECT seed, value FROM latest_results").rows == [(1, 0.7)]
 
 
 def test_best_by_language_averages_seeds_and_keeps_splits_apart(sample):
@@ -70,9 +84,9 @@ def test_best_by_language_averages_seeds_and_keeps_splits_apart(sample):
         "FROM best_by_language ORDER BY target_lang, split"
     ).rows
     assert rows == [
-        ("ace", "test", "lt-sft", "zs", 0.8, 2),  # mean(0.90 newest seed 0, 0.70 seed 1)
+        ("ace", "test", "lt-sft", "zs", 0.9, 1),  # experiment B's seed 0 replaced A's seeds
         ("ace", "validation", "lt-sft", "zs", 0.99, 1),
-        ("ban", "test", "lora", "zs", 0.49, 1),
+        ("ban", "test", "lt-sft", "zs", 0.5, 2),  # mean(0.40 seed 0, 0.60 seed 1) beats lora
     ]
 
 
@@ -85,14 +99,14 @@ def test_method_comparison_averages_over_languages(sample):
     assert rows == [
         ("fs-all", "lt-sft", 0.5, 2, 0.35, 0.65),
         ("zs", "lora", 0.52, 2, 0.49, 0.55),
-        ("zs", "lt-sft", 0.6, 2, 0.4, 0.8),
+        ("zs", "lt-sft", 0.7, 2, 0.5, 0.9),  # ace 0.9 (B), ban mean(0.4, 0.6)
     ]
 
 
 def test_run_overview_counts_rows_per_run(sample):
-    store, run_a, run_b = sample
+    store, (run_a0, run_a1), run_b = sample
     rows = store.query("SELECT run_id, status, n_results FROM run_overview ORDER BY run_id").rows
-    assert rows == [(run_a, "succeeded", 8), (run_b, "succeeded", 1)]
+    assert rows == [(run_a0, "succeeded", 7), (run_a1, "succeeded", 2), (run_b, "succeeded", 1)]
 
 
 def _duckdb_cli() -> str:
@@ -122,8 +136,8 @@ def test_duckdb_cli_1_5_reads_the_tables_and_views(sample):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
-        {"n_results": 9, "n_runs": 2, "best_ban": "lora", "n_cmp": 4, "n_latest": 8,
-         "n_overview": 2}
+        {"n_results": 10, "n_runs": 3, "best_ban": "lt-sft", "n_cmp": 4, "n_latest": 8,
+         "n_overview": 3}
     ]  # fmt: skip
 
 
@@ -150,7 +164,7 @@ def test_export_writes_one_readable_parquet_per_table_and_view(sample, tmp_path)
 
 
 def test_run_tables_pivot_target_by_scenario_method(sample):
-    store, run_a, _ = sample
+    store, (run_a, _), _ = sample
     tables = run_tables(store, run_a)
     assert [(t.task, t.metric, t.split) for t in tables] == [
         ("nusax", "f1", "test"),
@@ -158,24 +172,24 @@ def test_run_tables_pivot_target_by_scenario_method(sample):
     ]
     test = tables[0]
     assert test.columns == ["fs-all/lt-sft", "zs/lora", "zs/lt-sft"]
-    assert test.rows["ace"] == {"fs-all/lt-sft": 0.65, "zs/lora": 0.55, "zs/lt-sft": 0.60}
+    assert test.rows["ace"] == {"fs-all/lt-sft": 0.65, "zs/lora": 0.55, "zs/lt-sft": 0.50}
     assert test.averages()["zs/lora"] == pytest.approx(0.52)
 
 
 def test_markdown_summary_contains_the_numbers(sample):
-    store, run_a, _ = sample
+    store, (run_a, _), _ = sample
     text = markdown_summary(store, run_a)
-    assert f"`{run_a}` (run-a)" in text
+    assert f"`{run_a}` (config-a0)" in text
     assert "### nusax — f1 (test)" in text
     assert "| target | fs-all/lt-sft | zs/lora | zs/lt-sft |" in text
-    assert "| ace | **0.65** | 0.55 | 0.6 |" in text
+    assert "| ace | **0.65** | 0.55 | 0.5 |" in text
     assert "| ban | 0.35 | **0.49** | 0.4 |" in text
-    assert "| average | 0.5 | **0.52** | 0.5 |" in text
+    assert "| average | 0.5 | **0.52** | 0.45 |" in text
     assert "| ace | 0.99 |" in text  # validation table, one column: no bold
 
 
 def test_chart_png_is_written_beside_the_database(sample):
-    store, run_a, _ = sample
+    store, (run_a, _), _ = sample
     out = results_chart(store, run_a)
     assert out == default_chart_path(store, run_a) and out.parent == store.path.parent
     data = out.read_bytes()

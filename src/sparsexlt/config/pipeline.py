@@ -179,6 +179,13 @@ class PipelineConfig(ConfigModel):
         """sha256 of `hash_payload()` (canonical JSON: key order never matters)."""
         return hash_json(self.hash_payload())
 
+    def experiment_hash(self) -> str:
+        """The config hash with the seed left out: runs that differ only in `seed` are one
+        experiment, whose seeds the results views average together."""
+        payload = self.hash_payload()
+        payload.pop("seed", None)
+        return hash_json(payload)
+
     def slice_hash(self, *paths: str) -> str:
         """Hash of some parts only, e.g. `slice_hash("base_model", "languages.jav.unlabelled",
         "methods.lt-sft.language", "seed")`: a cache key that ignores unrelated settings.

@@ -69,8 +69,8 @@ DEFAULT_DB = Path("runs") / "results.duckdb"
 
 SQL_INSERT_RUN = """
 INSERT INTO runs (run_id, name, config_hash, config_json, git_commit, library_version,
-                  started_at, ended_at, status, message)
-VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL)
+                  started_at, ended_at, status, message, experiment_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL, ?)
 """
 SQL_FINISH_RUN = "UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE run_id = ?"
 SQL_RUN_CONFIG_HASH = "SELECT config_hash FROM runs WHERE run_id = ?"
@@ -186,15 +186,21 @@ class ResultsStore:
         name: str | None = None,
         *,
         commit: str | None = None,
+        experiment_hash: str | None = None,
     ) -> str:
         """Record a new run as 'running'; returns its id. `commit` defaults to the git commit
-        of the sparsexlt checkout (None when not in one)."""
+        of the sparsexlt checkout (None when not in one). `experiment_hash`: the config's hash
+        without its seed (`PipelineConfig.experiment_hash`), which lets `latest_results` average
+        the seeds of one experiment only; None makes the run an experiment of its own."""
         if not isinstance(config_hash, str) or not config_hash:
             raise InvalidRecordError(f"config_hash must be a non-empty string, got {config_hash!r}")
         text = config_json if isinstance(config_json, str) else canonical_json(config_json)
         now = utc_now()
         run_id = new_run_id(now)
-        values = [run_id, name, config_hash, text, commit or git_commit(), __version__, now]
+        values = [
+            run_id, name, config_hash, text, commit or git_commit(), __version__, now,
+            experiment_hash,
+        ]  # fmt: skip
         self._write(lambda con: con.execute(SQL_INSERT_RUN, values))
         return run_id
 

@@ -36,7 +36,12 @@ class RunReport:
 def open_run(config: PipelineConfig) -> str:
     """Record a new run as 'running' and return its id."""
     store = ResultsStore(config.results_db)
-    return store.start_run(config.config_hash(), config.hash_payload(), config.name)
+    return store.start_run(
+        config.config_hash(),
+        config.hash_payload(),
+        config.name,
+        experiment_hash=config.experiment_hash(),
+    )
 
 
 def finish_run(config: PipelineConfig, run_id: str, error: BaseException | None = None) -> None:
