@@ -40,6 +40,18 @@ def test_jsonl_token_level_checks_lengths_and_heads(tmp_path):
         read_dataset(path, "jsonl", "token-classification")
 
 
+def test_jsonl_and_hf_refuse_a_word_that_is_its_own_head(tmp_path):
+    # The conllu reader refuses HEAD == ID; free-form records get the same check.
+    good = {"tokens": ["a", "b"], "upos": ["X", "X"], "heads": [2, 0], "deprels": ["dep", "root"]}
+    path = write_jsonl(tmp_path / "d.jsonl", [good, {**good, "heads": [1, 0]}])
+    with pytest.raises(DataFormatError, match="field 'heads': word 1 is its own head") as caught:
+        read_dataset(path, "jsonl", "dependency-parsing")
+    assert caught.value.line == 2
+    Dataset.from_list([good, {**good, "heads": [2, 2]}]).save_to_disk(tmp_path / "saved")
+    with pytest.raises(DataFormatError, match="index 1: field 'heads': word 2 is its own head"):
+        read_dataset(tmp_path / "saved", "hf", "dependency-parsing")
+
+
 def test_jsonl_needs_a_task_type_and_known_field_names(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "x", "label": "y"}])
     with pytest.raises(ConfigError, match="needs one of"):

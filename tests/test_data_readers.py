@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from sparsexlt.data import FEATURES, read_dataset, read_with_report
-from sparsexlt.errors import ConfigError
+from sparsexlt.errors import ConfigError, DataFormatError
 
 
 def write(tmp_path, name: str, text: str, bom: bool = False):
@@ -141,3 +141,36 @@ def test_files_without_examples_give_empty_datasets_of_the_right_schema(
     ds, report = read_with_report(write(tmp_path, "empty", content), fmt, **options)
     assert len(ds) == 0 and report.examples == 0
     assert ds.features == FEATURES[report.task_type]
+
+
+def test_conll_ner_splits_on_ascii_space_and_tab_only(tmp_path):
+    # A no-break space inside a token is part of the token (str.split would cut it off and
+    # silently drop 'State'); a 4-field CoNLL-2003 line still gives token = first, tag = last.
+    text = "Lagos\u00a0State B-LOC\nis\tO\n \t \nEU NNP B-NP B-ORG\n"
+    ds, report = read_with_report(write(tmp_path, "n.txt", text), "conll-ner")
+    assert ds["tokens"] == [["Lagos\u00a0State", "is"], ["EU"]]
+    assert ds["tags"] == [["B-LOC", "O"], ["B-ORG"]]
+    assert ds["id"] == ["1", "4"]  # the spaces-and-tab line 3 ended the first sentence
+
+
+def test_conll_ner_refuses_a_line_whose_only_separator_is_a_unicode_space(tmp_path):
+    with pytest.raises(DataFormatError, match="expected 'token tag'") as caught:
+        read_dataset(write(tmp_path, "n.txt", "Lagos O\nAbuja\u00a0B-LOC\n"), "conll-ner")
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "options"),
+    [
+        ("nusax-csv", "id,text,label\n1,good,positive\n   \n2,bad,negative\n", {}),
+        ("csv-column", "a,b\nx,good\n \t \ny,bad\n", {"column": "b"}),
+        ("smsa-tsv", "good\tpositive\n   \nbad\tnegative\n", {}),
+        ("pair-tsv", "p\tgood\tneutral\n  \nq\tbad\tneutral\n", {}),
+    ],
+)
+def test_whitespace_only_lines_are_skipped_as_blank_by_every_csv_reader(
+    tmp_path, fmt, content, options
+):
+    ds, report = read_with_report(write(tmp_path, f"w.{fmt}", content), fmt, **options)
+    assert len(ds) == 2 and report.examples == 2
+    assert report.skipped == {"blank lines": 1}

@@ -70,6 +70,24 @@ def test_attachment_scores_include_punctuation():
     assert scores == {"uas": pytest.approx(0.8), "las": pytest.approx(0.4)}
 
 
+def test_las_compares_universal_relations_by_default_like_conll_2018():
+    gold_heads, gold_rels = [[2, 0, 2]], [["nsubj:pass", "root", "obl:tmod"]]
+    pred_heads, pred_rels = [[2, 0, 2]], [["nsubj", "root", "obl:agent"]]
+    # universal parts nsubj / root / obl all agree; as full strings only root does
+    assert attachment_scores(gold_heads, gold_rels, pred_heads, pred_rels)["las"] == 1.0
+    full = attachment_scores(gold_heads, gold_rels, pred_heads, pred_rels, universal_deprels=False)
+    assert full == {"uas": 1.0, "las": pytest.approx(1 / 3)}
+    # a wrong universal relation still counts as wrong, and a wrong head still wins
+    assert attachment_scores([[2, 0]], [["nsubj", "root"]], [[2, 0]], [["obj:x", "root"]]) == {
+        "uas": 1.0,
+        "las": 0.5,
+    }
+    assert attachment_scores([[2, 0]], [["nsubj", "root"]], [[0, 0]], [["nsubj", "root"]]) == {
+        "uas": 0.5,
+        "las": 0.5,
+    }
+
+
 def test_length_mismatches_are_errors():
     with pytest.raises(ValueError, match="2 gold vs 1"):
         accuracy(["a", "b"], ["a"])

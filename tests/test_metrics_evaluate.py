@@ -6,7 +6,9 @@ import pytest
 import torch
 from datasets import Dataset
 
-from sparsexlt.evaluation.evaluate import evaluate
+from sparsexlt.data import read_dataset
+from sparsexlt.errors import DataFormatError
+from sparsexlt.evaluation.evaluate import evaluate, score
 from sparsexlt.models import build_task_model, load_backbone, load_tokenizer
 from sparsexlt.models.predict import predict
 
@@ -110,3 +112,25 @@ def test_predictions_come_back_in_dataset_order(tiny_encoder_dir, tokenizer):
     model = build_task_model(load_backbone(tiny_encoder_dir), "token-classification", 2)
     preds = predict(model, data, tokenizer, "token-classification", ["O", "B-X"], batch_size=3)
     assert [len(p) for p in preds] == [1, 5, 2, 2]  # batches run longest-first, results do not
+
+
+def test_unlabelled_data_is_refused_naming_the_file_not_scored_zero(
+    tiny_encoder_dir, tokenizer, tmp_path
+):
+    path = tmp_path / "test-en.tsv"
+    path.write_text("A man eats.\tSomeone eats.\nIt rains.\tThe sun shines.\n")
+    data = read_dataset(path, "pair-tsv", has_labels=False)  # XNLI test: label None
+    labels = ["entailment", "neutral", "contradiction"]
+    model = build_task_model(load_backbone(tiny_encoder_dir), "pair-classification", 3)
+    with pytest.raises(DataFormatError, match="2 of 2 examples have no gold label") as caught:
+        evaluate(model, data, tokenizer, "pair-classification", labels)
+    assert caught.value.path == f"{path} (pair-tsv)"
+    with pytest.raises(DataFormatError, match="^xnli test: "):
+        evaluate(model, data, tokenizer, "pair-classification", labels, name="xnli test")
+
+
+def test_score_refuses_a_missing_gold_label_or_tag():
+    with pytest.raises(DataFormatError, match="1 of 2 examples"):
+        score("sequence-classification", ["pos", None], ["pos", "neg"], ["pos", "neg"])
+    with pytest.raises(DataFormatError, match="^ner dev: 1 of 1"):
+        score("token-classification", [["O", None]], [["O", "O"]], ["O"], source="ner dev")

@@ -129,6 +129,34 @@ def test_rows_as_dicts_and_validation(store):
     assert _count(store) == 1  # failed calls wrote nothing
 
 
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [
+        ("seed", "1.5"),
+        ("seed", None),
+        ("seed", 1.7),  # int() would store seed 1 and merge it with seed 1's results
+        ("seed", True),
+        ("value", True),  # float() would store 1.0
+        ("value", "0.5"),
+        ("value", None),
+        ("value", float("inf")),
+    ],
+)
+def test_seed_must_be_an_int_and_value_a_real_finite_number(store, field, bad):
+    run_id = store.start_run("h", "{}")
+    with pytest.raises(InvalidRecordError, match=f"^{field}="):
+        store.record_results([_row(**{field: bad})], run_id=run_id)
+    assert _count(store) == 0
+
+
+def test_numpy_numbers_are_accepted_as_seed_and_value(store):
+    import numpy as np
+
+    run_id = store.start_run("h", "{}")
+    store.record_results([_row(seed=np.int64(3), value=np.float32(0.25))], run_id=run_id)
+    assert store.query("SELECT seed, value FROM results").rows == [(3, 0.25)]
+
+
 def test_join_languages_is_canonical():
     assert join_languages(["ind", "eng", "ind"]) == "eng,ind"
     assert join_languages(" jav ,eng") == "eng,jav"

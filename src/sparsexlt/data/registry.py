@@ -99,7 +99,12 @@ def read_with_report(
     dedup_near_jaccard: float | None = None,
     **options: Any,
 ) -> tuple[Dataset, ReadReport]:
-    """Like `read_dataset`, also returning the ReadReport (examples, skipped, dropped)."""
+    """Like `read_dataset`, also returning the ReadReport (examples, skipped, dropped).
+
+    The Dataset's `info.description` names its source (`path (format)`), so later steps such
+    as evaluation can name the data in their errors; it is set after construction and so does
+    not change the Dataset's fingerprint.
+    """
     reader = get_reader(format, str(path))
     task_type = _task_type(reader, task_type, path)
     options = _options(reader, options, path)
@@ -115,6 +120,7 @@ def read_with_report(
             report.drop(dedup.near_reason(dedup_near_jaccard), result.near)
         dataset = result.dataset
     report.examples = len(dataset)
+    dataset.info.description = f"{path} ({format})"
     if report.dropped:
         log(report.summary())
     return dataset, report

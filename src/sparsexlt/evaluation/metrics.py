@@ -8,8 +8,10 @@
   package in its default, conlleval-compatible mode).
 - `token_accuracy`: accuracy over all words of all sentences (UPOS accuracy).
 - `attachment_scores`: UAS (correct head) and LAS (correct head and relation) over all words,
-  punctuation INCLUDED (the CoNLL 2018 shared-task convention); relations compare as full
-  strings, subtypes included.
+  punctuation INCLUDED. As in the CoNLL 2018 shared task's official scorer, relations compare by
+  their universal part only (`nsubj:pass` counts as `nsubj`): a parser trained on one treebank
+  (EWT) cannot predict subtypes another treebank uses, so full-string LAS would count those
+  words as certain misses. `universal_deprels=False` compares full strings instead.
 """
 
 from __future__ import annotations
@@ -90,8 +92,13 @@ def attachment_scores(
     gold_deprels: Sequence[Sequence[str]],
     pred_heads: Sequence[Sequence[int]],
     pred_deprels: Sequence[Sequence[str]],
+    universal_deprels: bool = True,
 ) -> dict[str, float]:
-    """{"uas", "las"} over every word (punctuation included)."""
+    """{"uas", "las"} over every word (punctuation included).
+
+    With `universal_deprels` (the default, CoNLL 2018) gold and predicted relations are cut at
+    the first ':' before comparing; without it they must be equal strings, subtypes included.
+    """
     _check_sequences(gold_heads, pred_heads, "attachment_scores heads")
     _check_sequences(gold_deprels, pred_deprels, "attachment_scores deprels")
     _check_sequences(gold_heads, gold_deprels, "attachment_scores gold")
@@ -101,5 +108,10 @@ def attachment_scores(
             words += 1
             if a == c:
                 heads_ok += 1
-                labelled_ok += b == d
+                labelled_ok += _relation(b, universal_deprels) == _relation(d, universal_deprels)
     return {"uas": heads_ok / words, "las": labelled_ok / words}
+
+
+def _relation(deprel: str, universal: bool) -> str:
+    """The relation as compared: its universal part ('acl' of 'acl:relcl') when `universal`."""
+    return deprel.partition(":")[0] if universal else deprel

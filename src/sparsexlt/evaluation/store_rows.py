@@ -8,6 +8,7 @@ whether a re-run replaces a row or adds one, so every key field is normalised he
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -60,7 +61,7 @@ class ResultRow:
             run_id=self.run_id or run_id,
             config_hash=self.config_hash or config_hash,
             value=_finite(self.value, "value", self),
-            seed=int(self.seed),
+            seed=_integer(self.seed, "seed", self),
         )
         for name in ("task", "method", "scenario", "sources", "target", "metric", "split"):
             _require_text(getattr(row, name), name, self)
@@ -118,13 +119,26 @@ class RunRecord:
 
 
 def _finite(value: Any, name: str, row: object) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise InvalidRecordError(f"{name}={value!r} is not a number in {row}") from error
+    """A real, finite number as float. Strings and bools are refused, not converted: '0.5' or
+    True in a value field is a caller bug that float() would hide."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidRecordError(
+            f"{name}={value!r} is not a number ({type(value).__name__}) in {row}"
+        )
+    number = float(value)
     if not math.isfinite(number):
         raise InvalidRecordError(f"{name}={value!r} is not finite in {row}")
     return number
+
+
+def _integer(value: Any, name: str, row: object) -> int:
+    """An int (numpy integers too), never a bool, float or string: int() would turn 1.7 into 1
+    and so silently merge results of different seeds under one key."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidRecordError(
+            f"{name}={value!r} is not an integer ({type(value).__name__}) in {row}"
+        )
+    return int(value)
 
 
 def _require_text(value: Any, name: str, row: object) -> None:

@@ -1,7 +1,8 @@
 """`csv-column`: one named column of a CSV with a header -> text (for language SFTs).
 
 For parallel CSVs such as NusaX-MT (`indonesian,javanese,...`). Every row must have as many
-fields as the header; rows whose cell in `column` is empty are dropped and counted.
+fields as the header; blank or whitespace-only lines are skipped and rows whose cell in `column`
+is empty are dropped, both counted.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sparsexlt.data.readers.base import Reader
-from sparsexlt.data.readers.csv_rows import check_width, csv_rows
+from sparsexlt.data.readers.csv_rows import check_width, csv_rows, is_blank
 from sparsexlt.data.report import ReadReport
 from sparsexlt.data.schema import TEXT
 from sparsexlt.errors import DataFormatError
@@ -27,7 +28,7 @@ def read(path: str | Path, report: ReadReport, *, column: str) -> dict[str, list
     where = names.index(column)
     texts = []
     for line, row in rows:
-        if not row:
+        if is_blank(row):
             report.skip("blank lines")
             continue
         check_width(path, line, row, len(names))

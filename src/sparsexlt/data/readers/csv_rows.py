@@ -27,6 +27,12 @@ def csv_rows(
         start = reader.line_num + 1
 
 
+def is_blank(row: list[str]) -> bool:
+    """True for an empty or whitespace-only line (the csv module gives [] or one blank field):
+    every reader skips and counts these instead of reporting a 1-column row."""
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
 def check_width(path: str | Path, line: int, row: list[str], width: int) -> None:
     if len(row) != width:
         raise DataFormatError(path, line, f"expected {width} columns, found {len(row)}")

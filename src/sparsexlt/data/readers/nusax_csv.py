@@ -1,7 +1,7 @@
 """`nusax-csv`: NusaX-Senti CSV with the header `id,text,label` -> sequence-classification.
 
 Columns are found by header name (order free, extra columns ignored); every row must have as
-many fields as the header. Blank lines are skipped and counted.
+many fields as the header. Blank or whitespace-only lines are skipped and counted.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from sparsexlt.data.checks import check_label, require_text
 from sparsexlt.data.readers.base import Reader
-from sparsexlt.data.readers.csv_rows import check_width, csv_rows
+from sparsexlt.data.readers.csv_rows import check_width, csv_rows, is_blank
 from sparsexlt.data.report import ReadReport
 from sparsexlt.data.schema import SEQUENCE_CLASSIFICATION, empty_columns
 from sparsexlt.errors import DataFormatError
@@ -36,7 +36,7 @@ def read(
         raise DataFormatError(path, 1, f"header lacks {', '.join(missing)} (found: {found})")
     where = {name: names.index(name) for name in REQUIRED}
     for line, row in rows:
-        if not row:
+        if is_blank(row):
             report.skip("blank lines")
             continue
         check_width(path, line, row, len(names))

@@ -20,7 +20,7 @@ from typing import Any
 
 from sparsexlt.data.checks import check_label, require_text
 from sparsexlt.data.readers.base import Reader
-from sparsexlt.data.readers.csv_rows import check_width, csv_rows
+from sparsexlt.data.readers.csv_rows import check_width, csv_rows, is_blank
 from sparsexlt.data.report import ReadReport
 from sparsexlt.data.schema import PAIR_CLASSIFICATION, empty_columns
 from sparsexlt.errors import ConfigError, DataFormatError
@@ -53,7 +53,7 @@ def read(
         raise ConfigError(str(path), [f"columns: position {max(roles.values())} >= width {width}"])
     out = empty_columns(PAIR_CLASSIFICATION)
     for line, row in rows:
-        if not row or (len(row) == 1 and not row[0].strip()):
+        if is_blank(row):
             report.skip("blank lines")
             continue
         check_width(path, line, row, width)

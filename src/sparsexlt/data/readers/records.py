@@ -106,5 +106,12 @@ class RecordConverter:
         if len(set(lengths.values())) > 1:
             raise DataFormatError(self.path, line, f"{where}list lengths differ: {lengths}")
         n = lengths.get("heads")
-        if n is not None and any(h < 0 or h > n for h in row["heads"]):
+        if n is None:
+            return
+        if any(h < 0 or h > n for h in row["heads"]):
             raise DataFormatError(self.path, line, f"{where}heads must lie in [0, {n}]")
+        for word, head in enumerate(row["heads"], start=1):
+            if head == word:  # as the conllu reader: a word cannot be its own head
+                field = self.source["heads"]
+                message = f"{where}field {field!r}: word {word} is its own head"
+                raise DataFormatError(self.path, line, message)

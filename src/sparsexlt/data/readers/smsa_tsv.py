@@ -14,7 +14,7 @@ from typing import Any
 
 from sparsexlt.data.checks import check_label, require_text
 from sparsexlt.data.readers.base import Reader
-from sparsexlt.data.readers.csv_rows import check_width, csv_rows
+from sparsexlt.data.readers.csv_rows import check_width, csv_rows, is_blank
 from sparsexlt.data.report import ReadReport
 from sparsexlt.data.schema import SEQUENCE_CLASSIFICATION, empty_columns
 
@@ -24,7 +24,7 @@ def read(
 ) -> dict[str, list[Any]]:
     columns = empty_columns(SEQUENCE_CLASSIFICATION)
     for line, row in csv_rows(path, delimiter="\t", quoting=csv.QUOTE_NONE):
-        if not row or (len(row) == 1 and not row[0].strip()):
+        if is_blank(row):
             report.skip("blank lines")
             continue
         check_width(path, line, row, 2)
