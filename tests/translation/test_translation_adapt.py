@@ -11,12 +11,13 @@ from translation_helpers import CORPUS
 from typer.testing import CliRunner
 
 from sparsexlt.errors import ConfigError, DataFormatError
-from sparsexlt.translation.adapt import AdaptConfig, adapt_translator
+from sparsexlt.translation.adapt import KEY_FILE, AdaptConfig, adapt_translator
 from sparsexlt.translation.convert import TranslatorManifest
 from sparsexlt.translation.dataset import translate_dataset
 from sparsexlt.translation.languages import resolve_language
 from sparsexlt.translation.mt_eval import score_translations
 from sparsexlt.translation.new_language import add_language_code
+from sparsexlt.translation.options import TranslationOptions
 from sparsexlt.translation.parallel import Seq2SeqCollator, encode_pairs, read_parallel_csv
 
 PAIRS = list(zip(CORPUS["ind_Latn"], CORPUS["jav_Latn"], strict=True))
@@ -93,6 +94,10 @@ def test_adapt_to_a_language_nllb_lacks_then_translate_train_into_it(tiny_nllb, 
     manifest = TranslatorManifest.read(result.translator_dir)
     assert "mad_Latn" in manifest.language_codes
     assert resolve_language("mad", manifest.language_codes) == "mad_Latn"
+    # the sparse delta leaves the sampled fingerprint of the extended base as it was, but the
+    # content hash (what conversions and translation caches are keyed on) tells them apart
+    (before_dir,) = (tmp_path / "adapt" / "base-ct2").iterdir()
+    assert manifest.weights_sha256 != TranslatorManifest.read(before_dir).weights_sha256
     # the adapted model serves translate-train like any other
     data = Dataset.from_dict({"id": ["1"], "text": [PAIRS[0][0]], "label": ["positive"]})
     paths = translate_dataset(
@@ -100,6 +105,7 @@ def test_adapt_to_a_language_nllb_lacks_then_translate_train_into_it(tiny_nllb, 
         model_dir=result.translator_dir,
         src_lang="ind",
         tgt_langs=["mad"],
+        options=TranslationOptions(beam_size=1, max_output_tokens=16),
         cache_dir=tmp_path / "c",
         out_dir=tmp_path / "o",
     )
@@ -107,6 +113,41 @@ def test_adapt_to_a_language_nllb_lacks_then_translate_train_into_it(tiny_nllb, 
     # a finished adaptation is returned as is
     again = adapt_translator(tiny_nllb, PAIRS, PAIRS, config, tmp_path / "adapt")
     assert again.report == report
+
+
+def test_adapt_rebuilds_when_config_base_or_data_differ(tiny_nllb, tmp_path, monkeypatch):
+    """An out_dir holding another configuration's adaptation is never returned as this one's."""
+    from sparsexlt.translation import adapt as adapt_module
+
+    logged: list[str] = []
+    monkeypatch.setattr(adapt_module, "log", logged.append)
+    common = dict(
+        src_lang="ind", init_from="jav", batch_size=6, lr=5e-2, warmup_ratio=0.0, device="cpu",
+        eval_beam=1, eval_max_output_tokens=4, max_length=16, quantization="none",
+    )  # fmt: skip
+    out = tmp_path / "adapt"
+    first = AdaptConfig(tgt_lang="madurese", steps=1, method="full", **common)
+    r1 = adapt_translator(tiny_nllb, PAIRS, PAIRS[:2], first, out)
+    assert (r1.report["tgt_code"], r1.report["steps"]) == ("mad_Latn", 1)
+    assert json.loads((out / "extended-base" / KEY_FILE).read_text())["key"] == r1.report["key"]
+    assert json.loads((out / "merged" / KEY_FILE).read_text())["key"] == r1.report["key"]
+    # other target, steps, method: rebuilt (the old extended base is gone: jav needs none)
+    spiel = {"k": 0.01, "embeddings": True, "reselection_interval": 10}
+    second = AdaptConfig(tgt_lang="jav", steps=2, method="spiel-ag", method_options=spiel, **common)
+    r2 = adapt_translator(tiny_nllb, PAIRS, PAIRS[:2], second, out)
+    assert (r2.report["tgt_code"], r2.report["steps"], r2.report["config"]["method"]) == (
+        "jav_Latn",
+        2,
+        "spiel-ag",
+    )
+    assert r2.report["key"] != r1.report["key"] and not (out / "extended-base").exists()
+    assert sum("rebuilding from scratch" in line for line in logged) == 1
+    # other eval pairs, same config: rebuilt too (the scores would be of other pairs)
+    r3 = adapt_translator(tiny_nllb, PAIRS, PAIRS[2:4], second, out)
+    assert r3.report["key"] not in (r1.report["key"], r2.report["key"])
+    # the same call again: returned as is, nothing rebuilt
+    assert adapt_translator(tiny_nllb, PAIRS, PAIRS[2:4], second, out).report == r3.report
+    assert sum("rebuilding from scratch" in line for line in logged) == 2
 
 
 def test_adapt_needs_init_from_for_a_new_code(tiny_nllb, tmp_path):

@@ -1,4 +1,4 @@
-"""Conversion to CTranslate2: layout, manifest, caching by (fingerprint, quantization)."""
+"""Conversion to CTranslate2: layout, manifest, caching by (content hash, quantization)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def test_converted_folder_has_model_tokenizer_and_manifest(tiny_nllb: Path, tiny
     source = AutoModelForSeq2SeqLM.from_pretrained(str(tiny_nllb))
     assert manifest.fingerprint == fingerprint(source)
     assert manifest.quantization == "none"
+    assert manifest.max_position_embeddings == source.config.max_position_embeddings == 256
+    assert len(manifest.weights_sha256) == 64 and manifest.content_key == manifest.weights_sha256
     assert set(manifest.language_codes) == {"ind_Latn", "jav_Latn", "eng_Latn"}
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_ct2 / TOKENIZER_DIR))
     assert tokenizer.get_vocab() == AutoTokenizer.from_pretrained(str(tiny_nllb)).get_vocab()
@@ -57,10 +59,12 @@ def test_half_written_or_other_quantization_is_replaced(tiny_nllb, tmp_path):
     assert TranslatorManifest.read(out).quantization == "float16"
 
 
-def test_convert_cached_keys_folders_by_fingerprint_and_quantization(tiny_nllb, tiny_ct2, tmp_path):
-    fp = TranslatorManifest.read(tiny_ct2).fingerprint
+def test_convert_cached_keys_folders_by_content_hash_and_quantization(
+    tiny_nllb, tiny_ct2, tmp_path
+):
+    content = TranslatorManifest.read(tiny_ct2).weights_sha256
     first = convert_cached(tiny_nllb, tmp_path, quantization="int8")
-    assert first == tmp_path / f"{fp[:16]}-int8"
+    assert first == tmp_path / f"{content[:16]}-int8"
     mtime = (first / "model.bin").stat().st_mtime_ns
     assert convert_cached(tiny_nllb, tmp_path, quantization="int8") == first
     assert (first / "model.bin").stat().st_mtime_ns == mtime

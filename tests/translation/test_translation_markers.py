@@ -10,7 +10,9 @@ from translation_helpers import FunctionEngine
 
 from sparsexlt.translation.dataset import read_report, translate_dataset
 from sparsexlt.translation.markers import (
+    BILOU,
     IOB,
+    IOBES,
     RUNS,
     mark_sentence,
     recover_sentence,
@@ -147,3 +149,128 @@ def test_translate_dataset_projects_tags_and_reports_drops(tmp_path):
         2,
         1,
     )
+
+
+@pytest.mark.parametrize(
+    ("tags", "scheme"),
+    [
+        (["B-PER", "E-PER", "O", "S-LOC"], IOBES),
+        (["B-PER", "L-PER", "O", "U-LOC"], BILOU),
+        (["B-PER", "I-PER", "O", "B-LOC"], IOB),
+        (["B-PER", "E-PER", "O", "U-LOC"], RUNS),  # both families: no scheme to write back
+    ],
+)
+def test_iobes_and_bilou_tags_are_entity_schemes(tags, scheme):
+    assert tag_scheme(tags) == scheme
+
+
+def test_iobes_and_bilou_spans_end_on_e_l_and_s_u():
+    iobes = ["B-PER", "I-PER", "E-PER", "S-LOC", "S-LOC", "O", "B-ORG", "E-ORG"]
+    spans = [(s.start, s.end, s.label) for s in spans_of(iobes, IOBES)]
+    assert spans == [(0, 3, "PER"), (3, 4, "LOC"), (4, 5, "LOC"), (6, 8, "ORG")]
+    bilou = [t.replace("E-", "L-").replace("S-", "U-") for t in iobes]
+    assert [(s.start, s.end, s.label) for s in spans_of(bilou, BILOU)] == spans
+
+
+@pytest.mark.parametrize(
+    ("scheme", "tags"),
+    [
+        (IOBES, ["B-PER", "E-PER", "O", "S-LOC", "O", "B-DATE", "I-DATE", "E-DATE"]),
+        (BILOU, ["B-PER", "L-PER", "O", "U-LOC", "O", "B-DATE", "I-DATE", "L-DATE"]),
+    ],
+)
+def test_iobes_and_bilou_survive_and_are_written_back_in_their_scheme(scheme, tags):
+    tokens = ["Barack", "Obama", "visited", "Jakarta", "on", "12", "May", "2020"]
+    labels = span_labels([tags], scheme)
+    marked = mark_sentence(tokens, tags, labels, scheme)
+    assert marked == "[2 Barack Obama ] visited [1 Jakarta ] on [0 12 May 2020 ]"
+    # sentences with O words are kept (they were dropped as 'runs' before)
+    assert recover_sentence(marked, ["PER", "LOC", "DATE"], labels, scheme) == (tokens, tags)
+    translated = "[1 Kota Jakarta ] dikunjungi [2 Obama ] pada [0 Mei ]"
+    single, last = ("S-", "E-") if scheme == IOBES else ("U-", "L-")
+    assert recover_sentence(translated, ["PER", "LOC", "DATE"], labels, scheme)[1] == [
+        "B-LOC", f"{last}LOC", "O", f"{single}PER", "O", f"{single}DATE",
+    ]  # fmt: skip
+
+
+def test_translate_dataset_keeps_iobes_sentences_with_outside_words(tmp_path):
+    dataset = Dataset.from_dict(
+        {
+            "id": ["0", "1"],
+            "tokens": [["Barack", "Obama", "visited", "Jakarta"], ["Jakarta", "Raya"]],
+            "tags": [["B-PER", "E-PER", "O", "S-LOC"], ["B-LOC", "E-LOC"]],
+        }
+    )
+    paths = translate_dataset(
+        dataset,
+        engine=FunctionEngine(lambda s: s),
+        src_lang="ind",
+        tgt_langs=["jav"],
+        cache_dir=tmp_path / "c",
+        out_dir=tmp_path / "o",
+    )
+    out = load_from_disk(str(paths["jav"]))
+    assert (out["tokens"], out["tags"]) == (dataset["tokens"], dataset["tags"])
+    assert read_report(paths["jav"])["dropped_markers_lost"] == 0
+
+
+def test_words_inside_a_span_keep_their_punctuation():
+    tags = ["B-PER", "I-PER", "O", "B-LOC", "O"]
+    tokens = ["M.", "Obama", "visited", "U.S.", "."]
+    labels = span_labels([tags], IOB)
+    marked = mark_sentence(tokens, tags, labels, IOB)
+    assert recover_sentence(marked, ["PER", "LOC"], labels, IOB) == (tokens, tags)
+    # the translation glued punctuation to the span's last word: the word keeps it (and the
+    # label); outside the spans, edge punctuation is still split off
+    translated = "[1 M. Obama ] mengunjungi [0 U.S. ] kemarin."
+    assert recover_sentence(translated, ["PER", "LOC"], labels, IOB) == (
+        ["M.", "Obama", "mengunjungi", "U.S.", "kemarin", "."],
+        ["B-PER", "I-PER", "O", "B-LOC", "O", "O"],
+    )
+    pos = ["PROPN", "PROPN", "VERB"]
+    pos_labels = span_labels([pos], RUNS)
+    pos_marked = mark_sentence(["M.", "Smith", "said"], pos, pos_labels, RUNS)
+    assert recover_sentence(pos_marked, ["PROPN", "VERB"], pos_labels, RUNS) == (
+        ["M.", "Smith", "said"],
+        pos,
+    )
+
+
+def _identity_rows(dataset, tmp_path, src="ind", tgt="jav"):
+    paths = translate_dataset(
+        dataset,
+        engine=FunctionEngine(lambda s: s),
+        src_lang=src,
+        tgt_langs=[tgt],
+        cache_dir=tmp_path / "c",
+        out_dir=tmp_path / "o",
+    )
+    out = load_from_disk(str(paths[tgt]))
+    return {r["id"]: r for r in dataset}, list(out)
+
+
+def test_identity_translation_of_real_ner_and_pos_data_keeps_every_label(shared_data, tmp_path):
+    from sparsexlt.data import read_dataset
+
+    ner = read_dataset(
+        shared_data / "masakhaner" / "v1" / "swa" / "dev.txt", "conll-ner", "token-classification"
+    )
+    source, out = _identity_rows(ner, tmp_path / "ner")
+    assert len(out) == len(ner)
+    for row in out:  # entity words come back exactly (no "U.S" + "." I-LOC)
+        src = source[row["id"]]
+        entities = [(t, g) for t, g in zip(src["tokens"], src["tags"], strict=True) if g != "O"]
+        assert [(t, g) for t, g in zip(row["tokens"], row["tags"], strict=True) if g != "O"] == (
+            entities
+        )
+    pos = read_dataset(
+        shared_data / "ud" / "UD_English-EWT" / "en_ewt-ud-dev.conllu",
+        "conllu-pos",
+        "token-classification",
+    ).select(range(300))
+    source, out = _identity_rows(pos, tmp_path / "pos", "eng", "ind")
+    assert len(out) == len(pos)
+    for row in out:  # every word comes back with its tag; brackets become parentheses
+        src = source[row["id"]]
+        clean = [t.replace("[", "(").replace("]", ")") for t in src["tokens"]]
+        assert (row["tokens"], row["tags"]) == (clean, src["tags"])

@@ -202,10 +202,29 @@ def _load_dataset(source: Path, fmt: str | None, task_type: str | None):
                 f"{source} is not a dataset folder; give --format to read a data file",
                 param_hint="SOURCE",
             )
-        return load_from_disk(str(source))
+        return _one_split(load_from_disk(str(source)), source)
     from sparsexlt.data import read_dataset
 
     return read_dataset(source, fmt, task_type)
+
+
+def _one_split(loaded, source: Path):
+    """`loaded` when it is one dataset; a DatasetDict (a folder of splits) names its splits and
+    the folder of each, since only one split is translated at a time."""
+    from datasets import DatasetDict
+
+    from sparsexlt.errors import DataFormatError
+
+    if not isinstance(loaded, DatasetDict):
+        return loaded
+    splits = list(loaded)
+    paths = ", ".join(str(source / name) for name in splits)
+    raise DataFormatError(
+        source,
+        None,
+        f"a DatasetDict with splits {', '.join(splits)}, not one dataset: translate one split "
+        f"by passing its folder as SOURCE ({paths})",
+    )
 
 
 def _run(fn, *args, **kwargs):

@@ -12,11 +12,20 @@ Steps of `adapt_translator` (each result kept under `out_dir`, so a re-run resum
 4. merge: the SFT applied to the base, saved as a normal Hugging Face folder in `merged/`;
 5. convert `merged/` to CTranslate2 in `translator/` and score it again (the "after");
 6. write `report.json` (languages, code added, method, steps, scores before/after, folders).
+
+Every result under `out_dir` belongs to one *adaptation key*: the hash of the `AdaptConfig`, the
+base model's identity (the bytes of its folder's files; a hub id by name) and the train and eval
+pairs. It is stamped in `out_dir/adapt_key.json`, in `report.json` and in the step folders
+written here (`extended-base/`, `merged/`). A call whose key differs from the stamp — another
+target, method, step count, base or data — removes the old steps and rebuilds from scratch (and
+logs so); it never returns a result computed for another configuration. Conversions are keyed by
+their content hash (`convert`), so they can never be mixed up either.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,10 +53,12 @@ from sparsexlt.translation.new_language import add_language_code
 from sparsexlt.translation.options import TranslationOptions
 from sparsexlt.translation.parallel import Pair, Seq2SeqCollator, encode_pairs
 from sparsexlt.util.atomic import atomic_dir, atomic_write_json, is_complete
-from sparsexlt.util.hashing import hash_json
+from sparsexlt.util.hashing import hash_json, sha256_file, short
 from sparsexlt.util.progress import log
 
 REPORT_FILE = "report.json"
+KEY_FILE = "adapt_key.json"
+STEP_DIRS = ("extended-base", "base-ct2", "train", "merged", "translator")
 
 
 @dataclass(frozen=True)
@@ -98,11 +109,13 @@ def adapt_translator(
 ) -> AdaptResult:
     """Adapt `base_model` from `config.src_lang` to `config.tgt_lang` (see module docstring)."""
     out_dir = Path(out_dir)
+    key = adaptation_key(base_model, train_pairs, eval_pairs, config)
+    _claim(out_dir, key, base_model, config)
     if (out_dir / REPORT_FILE).is_file():
         report = json.loads((out_dir / REPORT_FILE).read_text())
         log(f"adapted translator already at {out_dir}")
         return _result(out_dir, report)
-    model, tokenizer, base_dir, src, tgt, added = _prepare_base(base_model, config, out_dir)
+    model, tokenizer, base_dir, src, tgt, added = _prepare_base(base_model, config, out_dir, key)
     options = TranslationOptions(
         beam_size=config.eval_beam, max_output_tokens=config.eval_max_output_tokens
     )
@@ -110,11 +123,12 @@ def adapt_translator(
     before = evaluate_engine(CTranslate2Engine(before_dir, options), eval_pairs, src, tgt)
     log(f"before adaptation {src}→{tgt}: chrF {before['chrf']:.2f} BLEU {before['bleu']:.2f}")
     component, steps = _train(model, tokenizer, train_pairs, src, tgt, config, out_dir)
-    merged = _merge(model, tokenizer, component, base_dir, out_dir / "merged")
+    merged = _merge(model, tokenizer, component, base_dir, out_dir / "merged", key)
     translator = convert_model(merged, out_dir / "translator", quantization=config.quantization)
     after = evaluate_engine(CTranslate2Engine(translator, options), eval_pairs, src, tgt)
     log(f"after adaptation {src}→{tgt}: chrF {after['chrf']:.2f} BLEU {after['bleu']:.2f}")
     report = {
+        "key": key,
         "base_model": str(base_model),
         "src_lang": config.src_lang,
         "tgt_lang": config.tgt_lang,
@@ -132,6 +146,60 @@ def adapt_translator(
     return _result(out_dir, report)
 
 
+def adaptation_key(
+    base_model: str | Path,
+    train_pairs: Sequence[Pair],
+    eval_pairs: Sequence[Pair],
+    config: AdaptConfig,
+) -> str:
+    """What an adaptation's results depend on: config, base model identity and the pairs."""
+    return hash_json(
+        {
+            "config": asdict(config),
+            "base": base_identity(base_model),
+            "train": [list(p) for p in train_pairs],
+            "eval": [list(p) for p in eval_pairs],
+        }
+    )
+
+
+def base_identity(base_model: str | Path) -> dict[str, Any]:
+    """A local model folder by the sha256 of each top-level file (not its path: a moved folder
+    is the same base, a rewritten one is not); a hub id by its name."""
+    folder = Path(resolve_model_path(base_model))
+    if not folder.is_dir():
+        return {"hub_id": str(base_model)}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return {"files": {p.name: sha256_file(p) for p in files}}
+
+
+def _claim(out_dir: Path, key: str, base_model: str | Path, config: AdaptConfig) -> None:
+    """Make `out_dir` hold only results of `key`: other keys' steps are removed first."""
+    stamp = out_dir / KEY_FILE
+    old = json.loads(stamp.read_text()).get("key") if stamp.is_file() else None
+    if old == key:
+        return
+    leftovers = [out_dir / name for name in (*STEP_DIRS, REPORT_FILE) if (out_dir / name).exists()]
+    if leftovers:
+        was = f"key {short(old)}" if old else "no adaptation key"
+        log(
+            f"{out_dir} holds an adaptation of another config, base or data ({was}, now "
+            f"{short(key)}): rebuilding from scratch"
+        )
+        for path in leftovers:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    atomic_write_json(stamp, {"key": key, "base_model": str(base_model), "config": asdict(config)})
+
+
+def _stamped(folder: Path, key: str) -> bool:
+    """True when `folder` is a finished step of the adaptation `key`."""
+    stamp = folder / KEY_FILE
+    return is_complete(folder) and stamp.is_file() and json.loads(stamp.read_text())["key"] == key
+
+
 def _result(out_dir: Path, report: dict[str, Any]) -> AdaptResult:
     return AdaptResult(
         out_dir / "translator", out_dir / "merged", out_dir / "train" / "component", report
@@ -139,7 +207,7 @@ def _result(out_dir: Path, report: dict[str, Any]) -> AdaptResult:
 
 
 def _prepare_base(
-    base_model: str | Path, config: AdaptConfig, out_dir: Path
+    base_model: str | Path, config: AdaptConfig, out_dir: Path, key: str
 ) -> tuple[Any, Any, Path, str, str, bool]:
     """(model, tokenizer, base folder, src code, tgt code, code added?) — step 1."""
     tokenizer = load_tokenizer(base_model)
@@ -159,10 +227,10 @@ def _prepare_base(
             ],
         )
     extended = out_dir / "extended-base"
-    if not is_complete(extended):
+    if not _stamped(extended, key):
         model = load_seq2seq(base_model, dtype=torch.float32)
         add_language_code(model, tokenizer, target.code, resolve_language(config.init_from, codes))
-        _save_hf(model, tokenizer, base_dir, extended)
+        _save_hf(model, tokenizer, base_dir, extended, key)
     model = load_seq2seq(extended, dtype=torch.float32)
     return model, load_tokenizer(extended), extended, src, target.code, True
 
@@ -204,16 +272,17 @@ def _train(
     return result.component, result.steps
 
 
-def _merge(model: Any, tokenizer: Any, component: Any, base_dir: Path, out: Path) -> Path:
+def _merge(model: Any, tokenizer: Any, component: Any, base_dir: Path, out: Path, key: str) -> Path:
     """Step 4: base + delta, saved as a Hugging Face folder (the model stays merged)."""
-    if not is_complete(out):
+    if not _stamped(out, key):
         component.apply(model)
-        _save_hf(model, tokenizer, base_dir, out)
+        _save_hf(model, tokenizer, base_dir, out, key)
     return out
 
 
-def _save_hf(model: Any, tokenizer: Any, source_dir: Path, out: Path) -> None:
+def _save_hf(model: Any, tokenizer: Any, source_dir: Path, out: Path, key: str) -> None:
     with atomic_dir(out, overwrite=True) as tmp, quiet_transformers():
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         copy_sentencepiece(source_dir, tmp)
+        atomic_write_json(tmp / KEY_FILE, {"key": key})

@@ -4,12 +4,16 @@ Layout of a converted folder (`out`):
 - the CTranslate2 files (`model.bin`, `config.json`, `shared_vocabulary.json`);
 - `tokenizer/`: the source model's tokenizer (CTranslate2 reads tokens, so we tokenise);
 - `sparsexlt_translator.json`: the manifest — source, the source model's fingerprint
-  (`sparsexlt.models.fingerprint`), quantization, the language codes in the vocabulary, versions;
+  (`sparsexlt.models.fingerprint`), `weights_sha256` (every weight and the tokenizer, see
+  `content_hash`), `max_position_embeddings`, quantization, the language codes in the
+  vocabulary, versions;
 - `.complete`: written last by `atomic_dir`, so a crash mid-conversion is never taken for a result.
 
-A conversion is keyed by (fingerprint, quantization): `convert_model` returns at once when `out`
-already holds that conversion, and `convert_cached` names the folder after the key so any number
-of models share one cache root.
+A conversion is keyed by (weights_sha256, quantization): `convert_model` returns at once when
+`out` already holds that conversion, and `convert_cached` names the folder after the key so any
+number of models share one cache root. Not the sampled fingerprint: a sparse fine-tune or a
+language code added in a spare embedding row can leave it unchanged. A folder whose manifest
+predates `weights_sha256` cannot prove it holds this model, so it is converted again.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sparsexlt.models.loading import (
     load_tokenizer,
 )
 from sparsexlt.models.sentencepiece_model import copy_sentencepiece
+from sparsexlt.translation.content_hash import weights_sha256
 from sparsexlt.translation.languages import language_codes_in_vocab
 from sparsexlt.translation.manifest import FORMAT, MANIFEST, TOKENIZER_DIR, TranslatorManifest
 from sparsexlt.util.atomic import atomic_dir, atomic_write_json, is_complete
@@ -64,11 +69,14 @@ def load_source(model: str | Path) -> tuple[Any, Any]:
     return seq2seq, load_tokenizer(model)
 
 
-def _matches(out: Path, fingerprint: str, quantization: str) -> bool:
+def _matches(out: Path, content: str, quantization: str) -> bool:
     if not is_complete(out) or not (out / MANIFEST).is_file():
         return False
     manifest = TranslatorManifest.read(out)
-    return manifest.fingerprint == fingerprint and manifest.quantization == quantization
+    if manifest.weights_sha256 is None:
+        log(f"translator {out} predates content hashes: converting again to be sure")
+        return False
+    return manifest.weights_sha256 == content and manifest.quantization == quantization
 
 
 def convert_model(model: str | Path, out: str | Path, *, quantization: str = "int8") -> Path:
@@ -83,14 +91,15 @@ def convert_model(model: str | Path, out: str | Path, *, quantization: str = "in
 def convert_cached(
     model: str | Path, cache_root: str | Path, *, quantization: str = "int8"
 ) -> Path:
-    """Convert into `cache_root/<fingerprint>-<quantization>`, or return that folder if done."""
+    """Convert into `cache_root/<weights_sha256[:16]>-<quantization>`, or return that folder
+    if done."""
     return _convert(
-        model, lambda fp: Path(cache_root) / f"{short(fp, 16)}-{quantization}", quantization
+        model, lambda key: Path(cache_root) / f"{short(key, 16)}-{quantization}", quantization
     )
 
 
 def _convert(model: str | Path, folder: Callable[[str], Path], quantization: str) -> Path:
-    """Load `model`, name its folder from its fingerprint, convert unless already there.
+    """Load `model`, name its folder from its content hash, convert unless already there.
 
     The model is loaded here on purpose, never taken from a caller: CTranslate2's int8
     quantization rewrites the source weights in place, so a model that is used afterwards
@@ -98,17 +107,23 @@ def _convert(model: str | Path, folder: Callable[[str], Path], quantization: str
     """
     _check_quantization(quantization)
     seq2seq, tokenizer = load_source(model)
-    fp = base_fingerprint(seq2seq)
-    out = folder(fp)
-    if _matches(out, fp, quantization):
-        log(f"translator {out} already converted (fingerprint {short(fp)}, {quantization})")
+    content = weights_sha256(seq2seq, tokenizer)
+    out = folder(content)
+    if _matches(out, content, quantization):
+        log(f"translator {out} already converted (weights {short(content)}, {quantization})")
         return out
-    _write_conversion(str(model), seq2seq, tokenizer, fp, out, quantization)
+    identity = {"fingerprint": base_fingerprint(seq2seq), "weights_sha256": content}
+    _write_conversion(str(model), seq2seq, tokenizer, identity, out, quantization)
     return out
 
 
 def _write_conversion(
-    source: str, seq2seq: Any, tokenizer: Any, fp: str, out: Path, quantization: str
+    source: str,
+    seq2seq: Any,
+    tokenizer: Any,
+    identity: dict[str, str],
+    out: Path,
+    quantization: str,
 ) -> None:
     import ctranslate2
     import transformers
@@ -127,7 +142,8 @@ def _write_conversion(
             {
                 "format": FORMAT,
                 "source": source,
-                "fingerprint": fp,
+                **identity,
+                "max_position_embeddings": _max_positions(seq2seq.config),
                 "quantization": quantization,
                 "model_type": seq2seq.config.model_type,
                 "language_codes": sorted(language_codes_in_vocab(tokenizer.get_vocab())),
@@ -135,6 +151,11 @@ def _write_conversion(
                 "transformers_version": transformers.__version__,
             },
         )
+
+
+def _max_positions(config: Any) -> int | None:
+    value = getattr(config, "max_position_embeddings", None)
+    return int(value) if isinstance(value, int) else None
 
 
 class _PreloadedConverter(TransformersConverter):

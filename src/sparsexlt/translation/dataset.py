@@ -142,6 +142,7 @@ def translate_dataset(
     is logged and left out of the result. Unknown codes always raise `UnknownLanguageError`.
     """
     options = options or TranslationOptions()
+    _check_one_dataset(dataset)
     if engine is None:
         if model_dir is None:
             raise ValueError("translate_dataset needs model_dir or engine")
@@ -162,6 +163,19 @@ def translate_dataset(
             job = _Job(dataset, data, plan, engine, cache, src, tgt, options, data_key)
             paths[code] = job.run(Path(out_dir) / code, overwrite, src_lang, code)
     return paths
+
+
+def _check_one_dataset(dataset: Any) -> None:
+    """A `DatasetDict` (several splits) is refused by name: one split is translated at a time."""
+    from datasets import DatasetDict
+
+    if isinstance(dataset, DatasetDict):
+        raise DataFormatError(
+            "dataset",
+            None,
+            f"a DatasetDict with splits {', '.join(dataset)}, not one dataset: translate one "
+            f"split at a time (e.g. dataset[{next(iter(dataset), 'train')!r}])",
+        )
 
 
 @dataclass

@@ -10,12 +10,14 @@ first (CTranslate2: `target_prefix=[[tgt_code]]`), which is dropped before detok
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from sparsexlt.errors import ConfigError
 from sparsexlt.translation.manifest import TOKENIZER_DIR, TranslatorManifest
 from sparsexlt.translation.options import TranslationOptions
 from sparsexlt.util.hashing import combine
@@ -32,7 +34,7 @@ class TranslatedBatch:
 class TranslationEngine(Protocol):
     """What `translate_dataset` needs from a translator."""
 
-    key: str  # identifies model + decoding options: the cache key's "model" part
+    key: str  # identifies model (full content hash) + decoding options: the cache key's model part
     fingerprint: str  # the source model's fingerprint (for reports)
     language_codes: frozenset[str]
 
@@ -56,6 +58,8 @@ class CTranslate2Engine:
         self.model_dir = Path(model_dir)
         self.options = options or TranslationOptions()
         manifest = TranslatorManifest.read(self.model_dir)
+        limit = manifest.max_position_embeddings or source_positions(manifest.source)
+        check_position_limits(self.options, limit, self.model_dir)
         self.fingerprint = manifest.fingerprint
         self.language_codes = frozenset(manifest.language_codes)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir / TOKENIZER_DIR))
@@ -71,7 +75,7 @@ class CTranslate2Engine:
             )
         self.key = combine(
             [
-                manifest.fingerprint,
+                manifest.content_key,
                 manifest.quantization,
                 str(self.translator.compute_type),
                 str(sorted(opts.decoding_key().items())),
@@ -116,6 +120,49 @@ class CTranslate2Engine:
     def detokenize(self, tokens: list[str]) -> str:
         ids = self.tokenizer.convert_tokens_to_ids(tokens)
         return self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+
+# where users set each option: the command line and the pipeline config
+_ALIASES = {
+    "max_input_tokens": "--max-input-tokens, translation.max_input_length",
+    "max_output_tokens": "--max-output-tokens, translation.max_decoding_length",
+}
+
+
+def source_positions(source: str) -> int | None:
+    """`max_position_embeddings` from the config of the local folder a translator was converted
+    from (for manifests written before it was recorded); None when that folder is gone or is a
+    hub id (no download just for this)."""
+    config = Path(source) / "config.json"
+    try:
+        value = json.loads(config.read_text()).get("max_position_embeddings")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def check_position_limits(
+    options: TranslationOptions, max_positions: int | None, model_dir: str | Path
+) -> None:
+    """Refuse length options the model has no positions for, before any sentence is translated.
+
+    Measured with CTranslate2 4.8 on a model with P positions: a source of `max_input_tokens`
+    tokens (code and `</s>` included) needs `max_input_tokens <= P`; the decoder reads the start
+    token, the target code and all but the last output token, so `max_output_tokens <= P - 1`.
+    Past that CTranslate2 fails mid-job ("No position encodings are defined …"). `max_positions`
+    None (an old manifest whose source folder is gone) skips the check.
+    """
+    if max_positions is None:
+        return
+    limits = {"max_input_tokens": max_positions, "max_output_tokens": max_positions - 1}
+    problems = [
+        f"{name} ({_ALIASES[name]}): {getattr(options, name)} is more than the model's limit "
+        f"of {limit} ({model_dir} has {max_positions} positions); lower it to at most {limit}"
+        for name, limit in limits.items()
+        if getattr(options, name) > limit
+    ]
+    if problems:
+        raise ConfigError("translation options", problems)
 
 
 @contextmanager

@@ -23,10 +23,21 @@ class TranslatorManifest:
     """What `sparsexlt_translator.json` records about a converted model."""
 
     source: str
-    fingerprint: str
+    fingerprint: str  # sampled base-model fingerprint (`sparsexlt.models.fingerprint`)
     quantization: str
     language_codes: tuple[str, ...]
     model_type: str
+    # sha256 of every weight and the tokenizer (`content_hash`); None in manifests written
+    # before it was recorded
+    weights_sha256: str | None = None
+    # the model's position limit (source + `</s>`, or start token + output); None when unknown
+    max_position_embeddings: int | None = None
+
+    @property
+    def content_key(self) -> str:
+        """What identifies the converted weights: the full content hash, or for manifests
+        written before it existed, the sampled fingerprint (so old conversions still load)."""
+        return self.weights_sha256 or self.fingerprint
 
     @classmethod
     def read(cls, model_dir: str | Path) -> TranslatorManifest:
@@ -43,6 +54,8 @@ class TranslatorManifest:
             quantization=data["quantization"],
             language_codes=tuple(data["language_codes"]),
             model_type=data["model_type"],
+            weights_sha256=data.get("weights_sha256"),
+            max_position_embeddings=data.get("max_position_embeddings"),
         )
 
 

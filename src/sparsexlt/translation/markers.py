@@ -12,11 +12,17 @@ translation reorders the spans (no alignment needed). After translation the mark
 back; a sentence is *dropped* when they did not survive intact — a bracket without its partner,
 a nested or empty span, an unknown index, or a different multiset of labels than the source had.
 
-Spans come from the tags: IOB tags (`B-X`, `I-X`, `O`) give one span per entity (`O` is
-outside); any other tag set (e.g. UPOS) gives one span per run of equal tags, and a translation
-with words outside every span is dropped (they would have no tag). Literal brackets in the
-source tokens are replaced by parentheses so they cannot be mistaken for markers.
-Translated text is split on whitespace, and punctuation at either end of a word is split off.
+Spans come from the tags. Entity tags give one span per entity (`O` is outside) in any of the
+three usual schemes, and projected tags are written back in the source's scheme:
+- IOB (`B-X`, `I-X`): `B- I- I-`, a single word `B-`;
+- IOBES (adds `E-X` last word, `S-X` single word): `B- I- E-`, a single word `S-`;
+- BILOU (`B-`, `I-`, `L-` last, `U-` unit): `B- I- L-`, a single word `U-`.
+Any other tag set (e.g. UPOS, or a mix of IOBES and BILOU prefixes) gives one span per run of
+equal tags, and a translation with words outside every span is dropped (they would have no tag).
+Literal brackets in the source tokens are replaced by parentheses so they cannot be mistaken for
+markers. Translated text is split on whitespace; outside the spans, punctuation at either end of
+a word is split off ("Jakarta." → "Jakarta" "."), inside a span the words are kept as they are,
+so "M." or "U.S." never hands its label to a lone ".".
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from dataclasses import dataclass
 
 OUTSIDE = "O"
 IOB = "iob"
+IOBES = "iobes"
+BILOU = "bilou"
 RUNS = "runs"
+ENTITY_SCHEMES = (IOB, IOBES, BILOU)
+# per entity scheme: (prefix of a single-word span, prefix of the last word of a longer span)
+_WRITE = {IOB: ("B-", "I-"), IOBES: ("S-", "E-"), BILOU: ("U-", "L-")}
+_PREFIXES = ("B-", "I-", "E-", "S-", "L-", "U-")
 
 _MARKED_SPAN = re.compile(r"\[\s*(\d+)\s+([^\[\]]*?)\s*\]")
 _EDGE_PUNCT = re.compile(r"^(\W*?)(\w.*?\w|\w)?(\W*)$", re.DOTALL)
@@ -44,28 +56,71 @@ class Span:
 
 
 def tag_scheme(tags: Iterable[str]) -> str:
-    """`iob` when every tag is O, B-x or I-x; otherwise `runs`."""
-    ok = all(t == OUTSIDE or t[:2] in ("B-", "I-") for t in tags)
-    return IOB if ok else RUNS
+    """The entity scheme of a tag set (`iob`, `iobes`, `bilou`), else `runs`.
+
+    Every tag must be `O` or carry one of the prefixes B- I- E- S- L- U-; E-/S- make it IOBES,
+    L-/U- BILOU; both at once is no scheme we can write back, so it is `runs`.
+    """
+    prefixes = set()
+    for t in tags:
+        if t == OUTSIDE:
+            continue
+        if t[:2] not in _PREFIXES or len(t) < 3:
+            return RUNS
+        prefixes.add(t[0])
+    iobes, bilou = bool(prefixes & {"E", "S"}), bool(prefixes & {"L", "U"})
+    if iobes and bilou:
+        return RUNS
+    return IOBES if iobes else BILOU if bilou else IOB
 
 
 def spans_of(tags: Sequence[str], scheme: str) -> list[Span]:
-    """Labelled spans of one sentence (an I-x after a different type starts a new span)."""
+    """Labelled spans of one sentence.
+
+    Entity schemes: B-/S-/U- start a span, E-/L-/S-/U- end one after their word; an I-/E-/L-
+    of another type than the open span (or with none open, IOB1-style) starts a new one.
+    """
+    if scheme not in ENTITY_SCHEMES:
+        return _runs(tags)
     spans: list[Span] = []
     start, label = None, None
-    for i, tag in enumerate([*tags, OUTSIDE]):
-        if scheme == IOB:
-            kind = tag[2:] if tag != OUTSIDE else None
-            begins = tag.startswith("B-") or (kind is not None and kind != label)
-        else:
-            kind = tag if tag != OUTSIDE else None
-            begins = kind != label
-        if start is not None and (kind is None or begins):
+    for i, tag in enumerate(tags):
+        kind = None if tag == OUTSIDE else tag[2:]
+        if start is not None and (kind is None or tag[0] in "BSU" or kind != label):
             spans.append(Span(start, i, label))  # type: ignore[arg-type]
             start, label = None, None
-        if kind is not None and start is None:
+        if kind is None:
+            continue
+        if start is None:
             start, label = i, kind
+        if tag[0] in "ELSU":
+            spans.append(Span(start, i + 1, kind))
+            start, label = None, None
+    if start is not None:
+        spans.append(Span(start, len(tags), label))  # type: ignore[arg-type]
     return spans
+
+
+def _runs(tags: Sequence[str]) -> list[Span]:
+    """One span per run of equal non-O tags."""
+    spans: list[Span] = []
+    start = 0
+    for i in range(1, len(tags) + 1):
+        if i == len(tags) or tags[i] != tags[start]:
+            if tags[start] != OUTSIDE:
+                spans.append(Span(start, i, tags[start]))
+            start = i
+    return spans
+
+
+def span_tags(label: str, length: int, scheme: str) -> list[str]:
+    """The tags of a projected span of `length` words, in `scheme`."""
+    if scheme not in ENTITY_SCHEMES:
+        return [label] * length
+    single, last = _WRITE[scheme]
+    if length == 1:
+        return [f"{single}{label}"]
+    return [f"B-{label}"] + [f"I-{label}"] * (length - 2) + [f"{last}{label}"]
 
 
 def span_labels(tag_lists: Iterable[Sequence[str]], scheme: str) -> list[str]:
@@ -120,16 +175,13 @@ def recover_sentence(
     for m in _MARKED_SPAN.finditer(translated):
         if not _add_outside(translated[pos : m.start()], tokens, tags, scheme):
             return None
-        idx, inner = int(m.group(1)), split_words(m.group(2))
+        idx, inner = int(m.group(1)), m.group(2).split()  # words inside a span stay whole
         if idx >= len(labels) or not inner:
             return None
         label = labels[idx]
         found.append(label)
         tokens.extend(inner)
-        if scheme == IOB:
-            tags.extend([f"B-{label}"] + [f"I-{label}"] * (len(inner) - 1))
-        else:
-            tags.extend([label] * len(inner))
+        tags.extend(span_tags(label, len(inner), scheme))
         pos = m.end()
     if not _add_outside(translated[pos:], tokens, tags, scheme):
         return None
