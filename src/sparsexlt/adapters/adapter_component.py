@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from sparsexlt.adapters import adapter_format
-from sparsexlt.adapters.attachment import Applications, content_hash
+from sparsexlt.adapters.applications import Applications
+from sparsexlt.adapters.attachment import content_hash
 
 
 class AdapterComponent:

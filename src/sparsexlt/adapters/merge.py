@@ -7,7 +7,6 @@ addition of more than two terms is not associative, so `compose` sums in a canon
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Sequence
@@ -109,15 +108,8 @@ def merge_into_folder(
 
 
 def content_key(delta: SparseDelta) -> str:
-    """sha256 over names, indices and values: the canonical order of summation."""
-    h = hashlib.sha256()
-    for name in sorted(delta.names()):
-        h.update(name.encode())
-        tensors = delta.sparse[name] if name in delta.sparse else (delta.dense[name],)
-        for t in tensors:
-            h.update(str(t.dtype).encode())
-            h.update(t.contiguous().view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
+    """The canonical order of summation: the delta's content hash (`tensor_hash.delta_key`)."""
+    return delta.content_hash()
 
 
 def _on_cpu(delta: SparseDelta) -> SparseDelta:

@@ -10,13 +10,16 @@ also accepts a bare backbone: a name is looked up as written, then without a lea
 
 `apply` saves the touched originals and `revert` writes them back, so revert is bit-for-bit
 exact even though float addition is not invertible ((w + a) − a ≠ w). Originals are kept per
-model (a delta may be applied to several models at once, but only once to each).
+model (a delta may be applied to several models at once, but only once to each; see
+`applications`: a freed model's entry and originals go with it). Two names of the delta may
+resolve to one tensor (tied weights, e.g. the input embeddings and an MLM decoder): both parts
+are added, in the order of `names()`, and `revert` restores in reverse order, so the tensor
+ends bit-for-bit at the value `apply` found first.
 """
 
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,10 @@ from torch import nn
 
 from sparsexlt import __version__
 from sparsexlt.adapters import sft_format
+from sparsexlt.adapters.applications import Applications
 from sparsexlt.adapters.registry import register_loader
-from sparsexlt.errors import DeterministicError, IncompatibleModelError
+from sparsexlt.adapters.tensor_hash import delta_key
+from sparsexlt.errors import IncompatibleModelError
 from sparsexlt.models.fingerprint import FINGERPRINT_ATTR, backbone_of, base_fingerprint
 
 #: Methods whose saved result is a SparseDelta ("composed": the sum of several).
@@ -79,7 +84,8 @@ class SparseDelta:
         stray = self.new_parameters - set(self.dense)
         if stray:
             raise ValueError(f"new parameters must be dense: {sorted(stray)}")
-        self._applied: dict[int, tuple[weakref.ref, dict[str, torch.Tensor]]] = {}
+        self._applied = Applications(repr(self))
+        self._content_hash: str | None = None
 
     # ---- description -------------------------------------------------------------------
     @property
@@ -100,12 +106,21 @@ class SparseDelta:
             f"dense={len(self.dense)}, new={sorted(self.new_parameters)})"
         )
 
+    def content_hash(self) -> str:
+        """Identity by content (`tensor_hash.delta_key`: names, dtypes, indices, values), as the
+        training loop's resume check records it; computed once (a delta is a value: its tensors
+        are not changed in place)."""
+        if self._content_hash is None:
+            self._content_hash = delta_key(self)
+        return self._content_hash
+
     def to(self, device: torch.device | str) -> SparseDelta:
         """A copy whose tensors live on `device`, so `apply` moves nothing on every call (the
         training loop places language deltas once). `save`/`compose` accept it as well."""
         out = SparseDelta(self.sparse, self.dense, self.shapes, self.new_parameters, self.info)
         out.sparse = {n: (i.to(device), v.to(device)) for n, (i, v) in out.sparse.items()}
         out.dense = {n: t.to(device) for n, t in out.dense.items()}
+        out._content_hash = self._content_hash
         return out
 
     # ---- apply / revert ----------------------------------------------------------------
@@ -118,8 +133,7 @@ class SparseDelta:
         missing / mis-shaped parameter. `skip_new_parameters` leaves out new parameters the model
         does not have (a task head when merging into a bare backbone).
         """
-        if id(model) in self._applied:
-            raise DeterministicError(f"{self!r} is already applied to this model; revert first")
+        self._applied.check_not_applied(model)
         remember_base_fingerprint(model)
         if check_fingerprint:
             check_base_fingerprint(model, self.info.base_fingerprint)
@@ -128,27 +142,25 @@ class SparseDelta:
         with torch.no_grad():
             for name, param in targets.items():
                 originals[name] = self._apply_one(name, param)
-        self._applied[id(model)] = (weakref.ref(model), originals)
+        self._applied.add(model, originals)
 
     def revert(self, model: nn.Module) -> None:
-        """Write back exactly the values `apply` found (bit for bit)."""
-        entry = self._applied.get(id(model))
-        if entry is None or entry[0]() is not model:
-            raise DeterministicError(f"{self!r} is not applied to this model")
-        originals = entry[1]
+        """Write back exactly the values `apply` found (bit for bit; in reverse order of apply,
+        so tied names end at the original)."""
+        originals = self._applied.pop(model)
         targets = self.targets(model, skip_new_parameters=True)
         with torch.no_grad():
-            for name, saved in originals.items():
+            for name, saved in reversed(originals.items()):
                 param = targets[name]
                 if name in self.sparse:
                     flat = _flat(param)
                     flat[self.sparse[name][0].to(param.device, torch.long)] = saved
                 else:
                     param.copy_(saved)
-        del self._applied[id(model)]
 
     def is_applied(self, model: nn.Module) -> bool:
-        return id(model) in self._applied
+        """Whether this delta is applied to this very model (and not reverted yet)."""
+        return self._applied.is_applied(model)
 
     def _apply_one(self, name: str, param: torch.Tensor) -> torch.Tensor:
         if name in self.sparse:

@@ -119,6 +119,9 @@ def _qualified_name(fn: Any) -> str | None:
 
 
 def _component_identity(component: Component) -> Any:
+    """What the resume check records for a language component: its content hash
+    (`SparseDelta.content_hash`, `AdapterComponent.content_hash`), so a resumed run notices
+    another language SFT of the same shape; type and method only for a component without one."""
     for attr in ("fingerprint", "content_hash"):
         value = getattr(component, attr, None)
         if callable(value):

@@ -22,9 +22,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import torch
 from torch import nn
 
+from sparsexlt.adapters.tensor_hash import tensor_bytes
 from sparsexlt.util.hashing import canonical_json
 
 VERSION = b"sparsexlt-weights-sha256-v1"
@@ -59,14 +59,6 @@ def _update_state_dict(h: Any, model: nn.Module) -> None:
             continue
         seen[alias] = name
         h.update(tensor_bytes(t))
-
-
-def tensor_bytes(t: torch.Tensor) -> memoryview:
-    """The raw bytes of `t` as a buffer; no copy for a contiguous CPU tensor."""
-    flat = t.to("cpu").contiguous().reshape(-1)
-    if flat.numel() == 0:
-        return memoryview(b"")
-    return memoryview(flat.view(torch.uint8).numpy())
 
 
 def tokenizer_bytes(tokenizer: Any) -> bytes:

@@ -33,6 +33,7 @@ from sparsexlt import __version__
 from sparsexlt.adapters import adapter_format
 from sparsexlt.adapters.adapter_component import AdapterComponent, loaded_info
 from sparsexlt.adapters.attachment import (
+    check_new_parameters,
     locate_backbone,
     restore_parameters,
     write_new_parameters,
@@ -107,15 +108,18 @@ class LoraComponent(AdapterComponent):
     ) -> None:
         """Merge (or, `merged=False`, inject) the LoRA into `model` and write the head.
 
-        IncompatibleModelError on a base-fingerprint mismatch or a missing / mis-shaped module.
-        `skip_new_parameters` leaves out a head the model does not have (a bare encoder).
+        IncompatibleModelError on a base-fingerprint mismatch, a missing / mis-shaped module or
+        head parameter, or (merged) a quantised weight — all checked before anything changes, so
+        a refused apply leaves the model as it was. `skip_new_parameters` leaves out a head the
+        model does not have (a bare encoder).
         """
         self._applied.check_not_applied(model)
         remember_base_fingerprint(model)
         if check_fingerprint:
             check_base_fingerprint(model, self.base_fingerprint)
         backbone, _ = locate_backbone(model)
-        linears = {name: self._linear(backbone, name) for name in self.factors}
+        linears = {name: self._linear(backbone, name, merged) for name in self.factors}
+        check_new_parameters(model, self.new_parameters, skip_new_parameters)
         if merged:
             undo: Any = ("merged", self._merge(linears))
         else:
@@ -135,7 +139,7 @@ class LoraComponent(AdapterComponent):
             remove_lora(backbone, saved)
         restore_parameters(model, head)
 
-    def _linear(self, backbone: nn.Module, name: str) -> nn.Module:
+    def _linear(self, backbone: nn.Module, name: str, merged: bool) -> nn.Module:
         try:
             linear = base_linear(backbone.get_submodule(name))
         except AttributeError:
@@ -149,6 +153,11 @@ class LoraComponent(AdapterComponent):
                 f"lora: module {name} has weight {list(linear.weight.shape)}, the LoRA expects "
                 f"{list(shape)}"
             )
+        if merged and _is_quantized(linear.weight):
+            raise IncompatibleModelError(
+                f"lora: {name} is quantised; merging needs float weights "
+                "(apply with merged=False instead)"
+            )
         return linear
 
     def _merge(self, linears: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
@@ -156,11 +165,6 @@ class LoraComponent(AdapterComponent):
         with torch.no_grad():
             for name, linear in linears.items():
                 weight = linear.weight
-                if _is_quantized(weight):
-                    raise IncompatibleModelError(
-                        f"lora: {name} is quantised; merging needs float weights "
-                        "(apply with merged=False instead)"
-                    )
                 originals[name] = weight.detach().clone()
                 delta = self.factors[name].delta().to(weight.device)
                 weight.copy_(add_wide(originals[name], delta))

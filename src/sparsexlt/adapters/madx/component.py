@@ -31,6 +31,7 @@ from sparsexlt.adapters import adapter_format
 from sparsexlt.adapters.adapter_component import AdapterComponent, loaded_info
 from sparsexlt.adapters.attachment import (
     MASKED_LM,
+    check_new_parameters,
     locate_backbone,
     restore_parameters,
     write_new_parameters,
@@ -118,12 +119,17 @@ class MadxAdapter(AdapterComponent):
         skip_new_parameters: bool = False,
         invert_before_head: bool | None = None,
     ) -> None:
-        """Activate the adapters on `model` (stacked language → task) and write the head."""
+        """Activate the adapters on `model` (stacked language → task) and write the head.
+
+        The head's names and shapes are checked before anything changes, so a refused apply
+        (IncompatibleModelError) leaves the model as it was.
+        """
         self._applied.check_not_applied(model)
         remember_base_fingerprint(model)
         if check_fingerprint:
             check_base_fingerprint(model, self.base_fingerprint)
         encoder, _ = locate_backbone(model)
+        check_new_parameters(model, self.new_parameters, skip_new_parameters)
         stack = AdapterStack.of(encoder, create=True)
         device = stack.sites.device
         if self.modules.device != device:

@@ -97,8 +97,8 @@ class SpielMethod(FineTuningMethod):
             start += k
             sw.requested_mode = cfg.grad_mode
             sw.grad_mode = grad_kernels.resolve_mode(cfg.grad_mode, idx.device, sw.density)
-            for module in target.modules:
-                patch(module, sw)
+            for module, kind in zip(target.modules, target.kinds, strict=True):
+                patch(module, sw, kind)
             self.weights.append(sw)
         prefixes = dense_prefixes(model, cfg)
         self.dense = {
@@ -228,7 +228,7 @@ class SpielMethod(FineTuningMethod):
             count = selection.GrowthWindow.candidate_count(
                 n, sw.k, sw.numel, cfg.candidate_multiplier
             )
-            buffered = self.micro_per_step != 1 or replicas.is_multi(self.comm)
+            buffered = self.micro_per_step != 1 or replicas.is_multi(self.comm) or sw.target.tied
             sw.window = selection.GrowthWindow(n, count, sw.phi.device, buffered, self.comm)
 
     def _share_windows(self) -> None:

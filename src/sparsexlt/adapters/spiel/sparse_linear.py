@@ -8,6 +8,11 @@ the instance (removed again by `unpatch`). Three cases:
 - bitsandbytes Linear4bit: W stays NF4; forward and backward dequantise this one layer, add φ,
   and free the dense copy (`QuantLinear`); φ stays float32.
 - Embedding (optional): dφ from the rows of the batch's tokens only (`MergedEmbedding`).
+Each module is patched with its own kind's forward: a weight tied between an Embedding and a
+Linear (an LM head) gets one φ, looked up by the one and multiplied by the other, and autograd
+sums the two dφ. An open window then takes its candidates from the first use to run backward
+and sums the gradient at them over both (the method buffers tied windows per step, so Σg² sees
+the step's total).
 While an AG growth window is open (`sw.window`), the backward also gathers the gradient at the
 window's candidates, choosing them from this layer's dense gradient on the window's first
 micro-batch.
@@ -154,9 +159,9 @@ def _embedding_window(sw: SparseWeight, sums: torch.Tensor, rows: torch.Tensor) 
 class SparseForward:
     """Replacement `forward` of one target module (an instance attribute; see `unpatch`)."""
 
-    def __init__(self, module: nn.Module, sw: SparseWeight):
+    def __init__(self, module: nn.Module, sw: SparseWeight, kind: str):
         self.module, self.sw = module, sw
-        self.kind = sw.target.kind
+        self.kind = kind  # this module's own: a tied weight's uses may differ
         self.saved = module.__dict__.get("forward")
 
     def __call__(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
@@ -177,9 +182,10 @@ class SparseForward:
         return F.linear(x, m.weight, m.bias)
 
 
-def patch(module: nn.Module, sw: SparseWeight) -> None:
-    _check_supported(module, sw)
-    module.forward = SparseForward(module, sw)
+def patch(module: nn.Module, sw: SparseWeight, kind: str) -> None:
+    """Replace `module`'s forward by the `kind` ("linear" | "linear4bit" | "embedding") one."""
+    _check_supported(module, sw, kind)
+    module.forward = SparseForward(module, sw, kind)
 
 
 def unpatch(module: nn.Module) -> None:
@@ -191,8 +197,8 @@ def unpatch(module: nn.Module) -> None:
             module.forward = current.saved
 
 
-def _check_supported(module: nn.Module, sw: SparseWeight) -> None:
-    if sw.target.kind == "embedding" and (
+def _check_supported(module: nn.Module, sw: SparseWeight, kind: str) -> None:
+    if kind == "embedding" and (
         module.max_norm is not None or module.scale_grad_by_freq or module.sparse
     ):
         raise ValueError(f"{sw.name}: embeddings with max_norm/scale_grad_by_freq/sparse")

@@ -1,9 +1,18 @@
 """Which weight matrices SpIEL trains, and how the budget K is spread over them.
 
 A target is a module whose weight gets a sparse φ: `nn.Linear`, bitsandbytes `Linear4bit`
-(the weight stays quantised) or, with `embeddings=True`, `nn.Embedding`. Modules sharing one
-weight (tied embeddings) share one target. Names are those of `model.named_parameters()`, so a
-TaskModel's are `backbone.…` and the export composes with any other SparseDelta.
+(the weight stays quantised) or, with `embeddings=True`, `nn.Embedding`. Names are those of
+`model.named_parameters()`, so a TaskModel's are `backbone.…` and the export composes with any
+other SparseDelta.
+
+Tied weights (one tensor used by several modules, e.g. the input embeddings and an MLM / LM
+head decoder): the tensor is one matrix, so it gets one target, one φ and one share of K, named
+after its first use. Each module keeps its own kind's forward (`kinds`: the Embedding looks
+rows up, the decoder multiplies), both see W0 + φ, and autograd sums dφ over the uses — the
+gradient of the loss through every use of the matrix. A tensor is a target only when *every*
+module holding it is one: with `embeddings=False` a decoder tied to the input embeddings is
+left out (logged), since changing it would change the embeddings, which were not to train,
+with a gradient that ignores their use.
 """
 
 from __future__ import annotations
@@ -27,12 +36,28 @@ class Target:
     name: str  # parameter name, e.g. "backbone.encoder.layer.0.attention.self.query.weight"
     weight: nn.Parameter
     shape: tuple[int, int]
-    kind: str  # "linear" | "linear4bit" | "embedding"
+    kind: str  # of the first use: "linear" | "linear4bit" | "embedding"
     modules: list[nn.Module] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # per module: the forward it gets
 
     @property
     def numel(self) -> int:
         return self.shape[0] * self.shape[1]
+
+    @property
+    def tied(self) -> bool:
+        """Used by several modules (dφ arrives once per use in a backward)."""
+        return len(self.modules) > 1
+
+    def add_use(self, module: nn.Module, kind: str, name: str) -> None:
+        """Another module holding the same weight (tied)."""
+        if "linear4bit" in (kind, self.kind) and kind != self.kind:
+            raise DeterministicError(
+                f"spiel: {name}.weight is tied to {self.name} but one is 4-bit quantised and "
+                "the other is not; untie them or leave one out with target_modules"
+            )
+        self.modules.append(module)
+        self.kinds.append(kind)
 
 
 def linear4bit_class() -> type | None:
@@ -59,12 +84,12 @@ def find_targets(model: nn.Module, config: SpielConfig) -> list[Target]:
             continue
         weight = module.weight
         if id(weight) in by_weight:
-            by_weight[id(weight)].modules.append(module)
+            by_weight[id(weight)].add_use(module, kind, full)
             continue
         by_weight[id(weight)] = Target(
-            f"{full}.weight", weight, _logical_shape(module, kind), kind, [module]
+            f"{full}.weight", weight, _logical_shape(module, kind), kind, [module], [kind]
         )
-    targets = list(by_weight.values())
+    targets = _fully_targeted(model, list(by_weight.values()), config)
     if not targets:
         raise DeterministicError(
             f"spiel: no target modules in {type(model).__name__} "
@@ -106,6 +131,44 @@ def allocate(k: int, sizes: list[int]) -> list[int]:
 
 def resolve_k(model: nn.Module, config: SpielConfig) -> int:
     return resolve_budget(config.k, _search_root(model)[0])
+
+
+def _fully_targeted(model: nn.Module, targets: list[Target], config: SpielConfig) -> list[Target]:
+    """The targets whose weight no other module of `model` holds (see module doc)."""
+    holders: dict[int, list[tuple[str, nn.Module, str]]] = {}
+    for mod_name, module in model.named_modules(remove_duplicate=False):
+        for attr, p in module.named_parameters(recurse=False, remove_duplicate=False):
+            holders.setdefault(id(p), []).append((_join(mod_name, attr), module, attr))
+    kept = []
+    for t in targets:
+        others = [
+            name
+            for name, module, attr in holders.get(id(t.weight), [])
+            if attr != "weight" or not any(module is m for m in t.modules)
+        ]
+        if not others:
+            kept.append(t)
+            continue
+        _log(
+            f"spiel: {t.name} is not trained: it is tied to {', '.join(others)}, which SpIEL "
+            f"does not target (embeddings={config.embeddings}, target_modules="
+            f"{config.target_modules}, dense_modules={config.dense_modules}); a tied matrix "
+            "trains only when every use is targeted (embeddings=True for an embedding tied to "
+            "an LM head), or untie the weights"
+        )
+    return kept
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _log(message: str) -> None:
+    try:  # rich is not needed on the torch-only training path (see `method`)
+        from sparsexlt.util.progress import log
+    except ImportError:  # pragma: no cover
+        return
+    log(message)
 
 
 def _search_root(model: nn.Module) -> tuple[nn.Module, str]:
