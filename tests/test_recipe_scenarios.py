@@ -106,3 +106,11 @@ def test_part_names_say_what_they_are():
     assert MixPart("task", "ind").name == "task-ind"
     assert MixPart("few-shot", "jav", upsample=True).name == "fs-jav"
     assert MixPart("translation", "jav", origin="ind").name == "ttrain-ind-jav"
+
+
+def test_ttrain_all_scenarios_with_no_translatable_target_are_skipped_not_renamed_zs():
+    untranslatable = [MAD, TargetInfo("nij", few_shot=False, translatable=False)]
+    for scenario in ("ttrain-all", "fs+ttrain-all"):
+        plan = plan_scenario(scenario, ["ind"], untranslatable)
+        assert plan.sfts == []
+        assert [(s, t) for s, t, _ in plan.skipped] == [(scenario, "mad"), (scenario, "nij")]

@@ -173,6 +173,7 @@ def _load(config: Path, overrides: list[str]):
 
 
 def _print_plan(cfg, methods, scenarios, targets) -> None:
+    from sparsexlt.errors import ConfigError
     from sparsexlt.recipe.base_model import known_base
     from sparsexlt.recipe.describe import describe_plan
     from sparsexlt.recipe.plan import build_plan, plan_base, restrict_to_targets
@@ -185,7 +186,11 @@ def _print_plan(cfg, methods, scenarios, targets) -> None:
     except KeyError as err:
         raise typer.BadParameter(str(err.args[0])) from None
     if targets:
-        plan = restrict_to_targets(plan, targets)
+        try:
+            plan = restrict_to_targets(plan, targets)
+        except ConfigError as err:
+            typer.echo(str(err), err=True)
+            raise typer.Exit(2) from None
     title = f"Plan of {cfg.name} (config {cfg.config_hash()[:12]}), output {cfg.output_dir}"
     typer.echo(describe_plan(plan, cfg.output_dir, title))
 

@@ -20,6 +20,9 @@ from sparsexlt.config.constants import (
     TRANSLATE_TRAIN_SCENARIOS,
 )
 from sparsexlt.config.dotted import Path
+from sparsexlt.config.languages import FewShot
+
+FEW_SHOT_SPLIT = FewShot.model_fields["split"].default
 
 Problem = tuple[Path, str]
 
@@ -39,6 +42,7 @@ def cross_field_problems(
         *_role_problems(data.get("languages"), languages),
         *_code_problems(languages),
         *_evaluation_data_problems(languages, split),
+        *_few_shot_split_problems(languages, split),
         *_format_problems(languages, _get(task, "type", None)),
         *_method_problems(data.get("methods")),
         *_scenario_problems(data, languages, scenarios, _get(task, "type", None)),
@@ -96,6 +100,24 @@ def _evaluation_data_problems(languages: list[tuple[int, Mapping]], split: Any) 
                 (
                     ("languages", i, "task_data"),
                     f"a target needs task_data.{split} to be evaluated on (evaluation.split)",
+                )
+            )
+    return problems
+
+
+def _few_shot_split_problems(languages: list[tuple[int, Mapping]], split: Any) -> list[Problem]:
+    """Few-shot examples drawn from the split a target is scored on would be test examples the
+    fs scenarios train on: their scores would measure memory, not transfer."""
+    problems = []
+    for i, lang in languages:
+        few_shot = lang.get("few_shot")
+        chosen = _get(few_shot, "split", FEW_SHOT_SPLIT) if isinstance(few_shot, Mapping) else None
+        if isinstance(split, str) and chosen == split:
+            problems.append(
+                (
+                    ("languages", i, "few_shot", "split"),
+                    f"{split!r} is also evaluation.split: the few-shot examples would be scored "
+                    "on; take them from another task_data split",
                 )
             )
     return problems

@@ -12,7 +12,13 @@ from sparsexlt.flows.report import publish_prefect_artifacts
 from sparsexlt.flows.runners import dask_runner, thread_runner, torch_threads_for_thread_pool
 from sparsexlt.flows.steps import run_steps
 from sparsexlt.recipe.artifacts import ArtifactRef
-from sparsexlt.recipe.plan import Plan, build_plan, plan_base, restrict_to_targets
+from sparsexlt.recipe.plan import (
+    Plan,
+    build_plan,
+    check_targets,
+    plan_base,
+    restrict_to_targets,
+)
 from sparsexlt.recipe.record import finish_run, open_run, report
 from sparsexlt.recipe.validate import preflight
 from sparsexlt.tasks import base_model_task, record_task
@@ -65,6 +71,8 @@ def xlt_pipeline(
     workers = config.execution.dask_workers if dask_workers is None else dask_workers
     address = dask_address or config.execution.dask_address
     out = str(config.output_dir)
+    if targets:  # a mistyped --target fails here, before any task starts
+        check_targets([t.code for t in config.targets], targets)
     base_job = plan_base(config)
     base = base_model_task(base_job, out)
     plan = build_plan(

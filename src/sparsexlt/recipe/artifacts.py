@@ -7,7 +7,8 @@ complete (it holds `.complete` and `artifact.json`) or absent: a crashed run lea
 could be mistaken for a result, and a re-run finds every finished artifact by its key.
 
 Training work folders (checkpoints, so an interrupted training resumes) live apart, under
-`<output_dir>/work/<kind>/<key>/`, and are removed once the artifact is published.
+`<output_dir>/work/<kind>/<key>/`, and are removed once the artifact is published (`work=True`),
+not before: until the rename, the work folder holds the only copy of a finished training.
 
 Builds run one at a time per process (`exclusive`): torch's random number generator is global
 to a process, so two trainings in threads of one process would interleave their random draws
@@ -116,18 +117,25 @@ def produce(
     *,
     language: str | None = None,
     method: str | None = None,
+    work: bool = False,
 ) -> ArtifactRef:
     """Return the artifact (kind, key), building it with `build(tmp_folder)` when absent.
 
     `build` writes its files into the folder it is given and may return a small JSON dict
     (`info`) kept in the manifest. Every build is logged to `<output_dir>/artifacts/builds.jsonl`
     (one line per computed artifact), so what a run really computed can be checked afterwards.
+    `work`: the build trains in `work_dir(kind, key)`, removed here once the artifact is
+    published (never inside `build`: a crash before the rename would lose a finished training).
     """
     existing = find(output_dir, kind, key)
-    if existing is not None:
-        return existing
-    with exclusive():
-        return find(output_dir, kind, key) or _build(output_dir, kind, key, build, language, method)
+    if existing is None:
+        with exclusive():
+            existing = find(output_dir, kind, key) or _build(
+                output_dir, kind, key, build, language, method
+            )
+    if work:
+        clean_work(output_dir, kind, key)
+    return existing
 
 
 def produce_together(
@@ -138,20 +146,24 @@ def produce_together(
     *,
     language: str | None = None,
     method: str | None = None,
+    work: bool = False,
 ) -> ArtifactRef:
     """`produce` for a build that every rank of a process group runs together (a data-parallel
     training): rank 0 decides whether it is needed, every rank runs `build` (for its
-    collectives), rank 0 alone publishes. `build` must write files on rank 0 only (the others
-    get a throwaway folder). In one process this is `produce`."""
+    collectives), rank 0 alone publishes (and then removes the work folder, with `work`).
+    `build` must write files on rank 0 only (the others get a throwaway folder). In one
+    process this is `produce`."""
     from sparsexlt.training import distributed as dd
 
     if not dd.is_distributed():
-        return produce(output_dir, kind, key, build, language=language, method=method)
+        return produce(output_dir, kind, key, build, language=language, method=method, work=work)
     if not dd.main_process_value(find(output_dir, kind, key) is None):
         return _agreed(output_dir, kind, key)
     if dd.is_main_process():
         with exclusive():
             _build(output_dir, kind, key, build, language, method)
+        if work:
+            clean_work(output_dir, kind, key)
     else:
         with tempfile.TemporaryDirectory(prefix=f"{kind}-rank{dd.rank()}-") as tmp:
             build(Path(tmp))

@@ -11,7 +11,7 @@ includes. `load_base` applies `base_model.dropout` to every model loaded for tra
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from sparsexlt.recipe import artifacts
@@ -53,11 +53,16 @@ def prepare_base_model(job: BaseModelJob, output_dir: str | Path) -> ArtifactRef
 
 def known_base(job: BaseModelJob, output_dir: str | Path) -> ArtifactRef | None:
     """The base model as an earlier run under `output_dir` resolved it (no model is loaded), or
-    None: lets a dry run show the same artifact keys a real run would use."""
+    None: lets a dry run show the same artifact keys a real run would use.
+
+    The file is shared by every dropout (it is named by `job.key`, which leaves dropout out), so
+    the dropout and the identity built on it are taken from `job`, never from the file."""
     path = _remembered(output_dir, job)
     if not path.is_file():
         return None
-    return ArtifactRef(**json.loads(path.read_text()))
+    ref = ArtifactRef(**json.loads(path.read_text()))
+    identity = base_identity(job, ref.info["fingerprint"])
+    return replace(ref, info={**ref.info, "dropout": job.dropout, "identity": identity})
 
 
 def _remembered(output_dir: str | Path, job: BaseModelJob) -> Path:
@@ -104,12 +109,9 @@ def set_dropout(model, p: float) -> None:
 
 def _build_tiny(job: BaseModelJob, tmp: Path) -> dict:
     from sparsexlt.models import build_tiny_encoder, default_tiny_texts
+    from sparsexlt.recipe.validate import check_tiny_spec
 
-    unknown = sorted(set(job.tiny or {}) - set(TINY_OPTIONS))
-    if unknown:
-        from sparsexlt.errors import ConfigError
-
-        raise ConfigError("base_model.name_or_path", [f"tiny: unknown option(s) {unknown}"])
+    check_tiny_spec("base_model.name_or_path", job.name_or_path, TINY_OPTIONS)
     texts = default_tiny_texts()
     for ref in job.corpus:
         texts += list(load(ref)["text"])

@@ -77,6 +77,16 @@ def train_config_kwargs(method: MethodConfig, part: Part, *, seed: int) -> dict[
     return kwargs
 
 
+def weight_settings(train: dict[str, Any]) -> dict[str, Any]:
+    """`train_config_kwargs` less the fields that by contract never change the trained weights
+    (`TrainConfig`'s OPERATIONAL_FIELDS, e.g. `eval_every`): what artifact keys hash, so
+    watching a training differently does not retrain it. (Imported when called:
+    `training.config` loads torch, which importing this module should not.)"""
+    from sparsexlt.training.config import OPERATIONAL_FIELDS
+
+    return {k: v for k, v in train.items() if k not in OPERATIONAL_FIELDS}
+
+
 def max_length(method: MethodConfig, part: Part, default: int) -> int:
     """Token limit of the job: its own `max_length`, else the base model's."""
     return _training(method, part).max_length or default

@@ -28,6 +28,9 @@ PARALLEL = "parallel"  # one side of sentence-aligned text (MT adaptation)
 TEXT_SPLITS = (UNLABELLED, PARALLEL)
 TEXT = "text"
 DEMO = "demo"
+# Options naming files: their contents enter the key (under "dedup"), their paths do not, so the
+# key of the same bytes is the same wherever the files live.
+PATH_OPTIONS = ("dedup_against",)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ def data_ref(source: DataSource, *, language: str, split: str, task_type: str) -
     options = dict(source.options)
     path = None if source.path is None else str(source.path)
     wanted = TEXT if split in TEXT_SPLITS else task_type
-    identity: dict[str, Any] = {"format": source.format, "options": options, "schema": wanted}
+    hashed = {k: v for k, v in options.items() if k not in PATH_OPTIONS}
+    identity: dict[str, Any] = {"format": source.format, "options": hashed, "schema": wanted}
     if source.format == DEMO:
         identity["demo"] = {"version": demo_data.DEMO_VERSION, "language": language, "split": split}
     elif source.format in REMOTE_FORMATS and not Path(str(path)).exists():

@@ -38,6 +38,7 @@ def train_language_sft(
         lambda tmp: _train(job, base, Path(output_dir), tmp),
         language=job.language,
         method=job.method,
+        work=True,
     )
 
 
@@ -64,7 +65,6 @@ def _train(job: LanguageSFTJob, base: ArtifactRef, output_dir: Path, tmp: Path) 
     if not is_main_process():
         return {}  # rank 0 publishes
     publish_training(work, tmp)
-    artifacts.clean_work(output_dir, "language-sft", job.key)
     return {"steps": result.steps, "examples": len(text), "final_loss": _last_loss(result.history)}
 
 

@@ -13,7 +13,9 @@
 Every job is plain data (JSON-friendly frozen dataclasses) with a `key`: the hash of the config
 slice it depends on, the content hashes of its data, the base model's identity and the keys of
 the artifacts it consumes. Equal keys mean equal results, so a finished artifact under a key is
-never recomputed (`artifacts.produce`), and the Prefect cache keys are the same hashes.
+never recomputed (`artifacts.produce`), and the Prefect cache keys are the same hashes. What
+does not change a result stays out: training settings that only watch or store a run
+(`hparams.weight_settings`), and where a local model or data file lives (its bytes are hashed).
 
 Training jobs also carry `launch` (from `execution.launcher`/`processes`): how to start their
 training on several processes. It is left out of the key — the launcher is an execution
@@ -179,7 +181,8 @@ class EvalJob:
 
 @dataclass
 class Plan:
-    """Every job of a run, plus the notes a person should read (skipped scenarios/targets)."""
+    """Every job of a run, plus the notes a person should read (skipped scenarios/targets)
+    and the config's target codes (what `restrict_to_targets` may keep)."""
 
     base: BaseModelJob
     base_identity: str | None
@@ -190,6 +193,7 @@ class Plan:
     task_sfts: list[TaskSFTJob] = field(default_factory=list)
     evaluations: list[EvalJob] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
 
     def jobs(self) -> int:
         return (
@@ -226,7 +230,7 @@ def plan_base(config: PipelineConfig) -> BaseModelJob:
         )
         identity |= {"tiny": tiny, "corpus": [c.key for c in corpus]}
     else:
-        identity |= {"ref": ref, "content": _local_content(ref)}
+        identity |= reference_identity(ref)
     return BaseModelJob(
         ref,
         config.base_model.dtype,
@@ -247,6 +251,14 @@ def parse_tiny_spec(ref: str) -> dict[str, Any]:
         name, _, value = item.partition("=")
         out[name] = int(value) if value.lstrip("-").isdigit() else value
     return out
+
+
+def reference_identity(ref: str) -> dict[str, Any]:
+    """What keys a model reference: a local folder (`pkg:` included) by its content hash alone,
+    so the same bytes keep their key wherever they live; a hub id by its name (all there is to
+    hash offline)."""
+    content = _local_content(ref)
+    return {"ref": ref, "content": None} if content is None else {"content": content}
 
 
 def _local_content(ref: str) -> str | None:
@@ -304,7 +316,7 @@ def build_plan(
     """
     base = base or plan_base(config)
     identity = base_identity(base, fingerprint) if fingerprint else base.key
-    plan = Plan(base, identity if fingerprint else None)
+    plan = Plan(base, identity if fingerprint else None, targets=[t.code for t in config.targets])
     chosen_methods = _choose_methods(config, methods)
     chosen_scenarios = _choose_scenarios(config, scenarios)
     translatable, adaptable, notes = translatable_targets(config)
@@ -376,7 +388,7 @@ def plan_language_sfts(
             base=identity,
             method=method.name,
             hparams=hparams,
-            train=train,
+            train=hp.weight_settings(train),
             max_length=length,
             data=data.key,
         )
@@ -469,7 +481,7 @@ def plan_translator(config: PipelineConfig, targets: dict[str, str]) -> Translat
         identity |= {"tiny": parse_tiny_spec(tr.model), "codes": codes}
         identity["corpus"] = [(c, ref.key) for c, ref in corpus]
     else:
-        identity |= {"ref": tr.model, "content": _local_content(tr.model)}
+        identity |= reference_identity(tr.model)
     return TranslatorJob(tr.model, tr.quantization, codes, corpus, _key("translator", **identity))
 
 
@@ -529,7 +541,7 @@ def plan_mt_adaptations(
             tgt=adaptable[code],
             method=adapt.method,
             hparams=hparams,
-            train=train,
+            train=hp.weight_settings(train),
         )
         jobs.append(
             MTAdaptJob(
@@ -619,16 +631,17 @@ def plan_task_sft(
                 task_type=config.task.type,
             )
     task = _task_info(config)
+    # `validation` only feeds the `eval_every` scores (operational, like eval_every itself): not
+    # in the key, so switching in-training evaluation on or off retrains nothing.
     key = _key(
         "task-sft",
         base=identity,
         method=method.name,
         hparams=hparams,
-        train=train,
+        train=hp.weight_settings(train),
         max_length=length,
         task=task,
         parts=[_part_identity(p) for p in parts],
-        validation=None if validation is None else validation.key,
     )
     return TaskSFTJob(
         method.key,
@@ -732,7 +745,10 @@ def restrict_to_targets(plan: Plan, targets: list[str]) -> Plan:
     Kept: the evaluations on those targets, the task SFTs they score (an "-all" SFT whose mix
     includes the language is retrained only because its key changed with the config; one that
     does not involve it is found finished), and the language SFTs and translations those use.
+    Raises ConfigError for a code that is not one of the plan's targets (a typo would otherwise
+    plan nothing and look like success).
     """
+    check_targets(plan.targets, targets)
     evaluations = [e for e in plan.evaluations if e.target in targets]
     task_keys = {e.task_sft_key for e in evaluations}
     task_sfts = [j for j in plan.task_sfts if j.key in task_keys and j.target in (None, *targets)]
@@ -752,4 +768,18 @@ def restrict_to_targets(plan: Plan, targets: list[str]) -> Plan:
         task_sfts,
         evaluations,
         [n for n in plan.notes if any(t in n for t in targets)],
+        plan.targets,
     )
+
+
+def check_targets(configured: list[str], wanted: list[str]) -> None:
+    """Raise a ConfigError naming every code of `wanted` that is not a configured target."""
+    unknown = [t for t in wanted if t not in configured]
+    if unknown:
+        from sparsexlt.errors import ConfigError
+
+        raise ConfigError(
+            "--target",
+            [f"unknown target(s) {', '.join(unknown)}; the config's targets are "
+             f"{', '.join(configured) or 'none'}"],
+        )  # fmt: skip

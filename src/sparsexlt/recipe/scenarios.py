@@ -17,7 +17,9 @@ each batch from one source and applies that language's SFT during the step.
 A "-single" SFT is evaluated on its own target only; the others on every target. A target that
 lacks what a "-single" scenario needs (few-shot data, or a language NLLB can translate into)
 gets no SFT there and no result row, and the plan says why; an "-all" mix simply lacks that
-target's part. Pure functions over small values: no config, no I/O, no torch.
+target's part, unless no target is translatable: then a ttrain "-all" scenario is skipped (with
+a note per target), since without translations it would be zs or fs-all under another name.
+Pure functions over small values: no config, no I/O, no torch.
 """
 
 from __future__ import annotations
@@ -161,6 +163,8 @@ def _all(
 ) -> ScenarioPlan:
     parts = source_parts(sources)
     plan = ScenarioPlan()
+    if ttrain and not any(t.translatable for t in targets):
+        return _untranslated(scenario, targets)
     if ttrain:
         for t in targets:
             if t.translatable:
@@ -175,6 +179,13 @@ def _all(
                 plan.skipped.append((scenario, t.code, "no few-shot data of it in the mix"))
     plan.sfts.append(TaskSFTSpec(scenario, None, tuple(parts), _everyone(targets)))
     return plan
+
+
+def _untranslated(scenario: str, targets: list[TargetInfo]) -> ScenarioPlan:
+    """A translate-train "-all" scenario with nothing to translate into: its mix would be that
+    of zs (or fs-all), under the same key, recorded as this scenario. Skip it instead."""
+    why = "no target can be translated into, so its mix would have no translation: skipped"
+    return ScenarioPlan(skipped=[(scenario, t.code, why) for t in targets])
 
 
 _RULES: dict[str, Callable[[str, list[str], list[TargetInfo]], ScenarioPlan]] = {

@@ -45,6 +45,7 @@ def train_task_sft(
         lambda tmp: _train(job, base, language_sfts, translations, Path(output_dir), tmp),
         language=job.target,
         method=job.method,
+        work=True,
     )
 
 
@@ -116,7 +117,6 @@ def _train(
     if not is_main_process():
         return {}  # rank 0 publishes
     publish_training(work, tmp)
-    artifacts.clean_work(output_dir, "task-sft", job.key)
     return {
         "labels": labels,
         "task_type": task_type,

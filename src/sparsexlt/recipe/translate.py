@@ -80,13 +80,11 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 def _build_tiny(job: TranslatorJob, out: Path) -> Path:
-    from sparsexlt.errors import ConfigError
     from sparsexlt.models.tiny_translator import build_tiny_translator
+    from sparsexlt.recipe.validate import check_tiny_spec
 
+    check_tiny_spec("translation.model", job.model, TINY_TRANSLATOR_OPTIONS)
     options = parse_tiny_spec(job.model)
-    unknown = sorted(set(options) - set(TINY_TRANSLATOR_OPTIONS))
-    if unknown:
-        raise ConfigError("translation.model", [f"tiny: unknown option(s) {unknown}"])
     texts: dict[str, list[str]] = {code: [] for code in job.codes}
     for code, ref in job.corpus:
         texts[code] += list(load(ref)["text"])
@@ -108,6 +106,7 @@ def adapt_translation_model(
         lambda tmp: _adapt(job, translator, Path(output_dir), tmp),
         language=job.target,
         method=job.method,
+        work=True,
     )
 
 
@@ -135,7 +134,6 @@ def _adapt(job: MTAdaptJob, translator: ArtifactRef, output_dir: Path, tmp: Path
     work = artifacts.work_dir(output_dir, "mt-adapt", job.key)
     result = adapt_translator(base, pairs[:-held_out], pairs[-held_out:], config, work)
     shutil.copytree(result.translator_dir, tmp / CT2_DIR)
-    artifacts.clean_work(output_dir, "mt-adapt", job.key)
     report = result.report
     return {
         "model": translator.info.get("model"),

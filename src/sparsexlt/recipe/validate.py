@@ -3,8 +3,8 @@
 `load_config` already validated the config and checked that every local data file exists. What
 only the recipe can tell is checked here, and every problem is reported at once in one
 `ConfigError`: unknown methods (not in the registry), hyperparameters a method refuses, demo data
-for a task type the generator cannot produce, unknown options of a `tiny:` model, a converted
-translator that does not fit `translation` (quantization, adaptation), a launcher
+for a task type the generator cannot produce, unknown or non-integer options of a `tiny:` model,
+a converted translator that does not fit `translation` (quantization, adaptation), a launcher
 with more processes than a training's global batch has examples.
 """
 
@@ -80,14 +80,33 @@ def _tiny_problems(config: PipelineConfig) -> list[str]:
     checks = [("base_model.name_or_path", config.base_model.name_or_path, TINY_OPTIONS)]
     if config.translation.enabled:
         checks.append(("translation.model", config.translation.model, TINY_TRANSLATOR_OPTIONS))
+    return [p for where, ref, known in checks for p in tiny_spec_problems(where, ref, known)]
+
+
+def tiny_spec_problems(where: str, ref: str, known: tuple[str, ...]) -> list[str]:
+    """Problems of a `tiny:` spec (none for other references): unknown options, and values
+    that are not integers (every tiny option is a size or a seed). Caught here, a typo is one
+    clear message; past here it is a traceback from deep inside the model builder."""
+    if not ref.startswith("tiny:"):
+        return []
+    spec = parse_tiny_spec(ref)
     problems = []
-    for where, ref, known in checks:
-        if not ref.startswith("tiny:"):
-            continue
-        unknown = sorted(set(parse_tiny_spec(ref)) - set(known))
-        if unknown:
-            problems.append(f"{where}: unknown tiny option(s) {unknown}; known: {', '.join(known)}")
+    unknown = sorted(set(spec) - set(known))
+    if unknown:
+        problems.append(f"{where}: unknown tiny option(s) {unknown}; known: {', '.join(known)}")
+    for name, value in spec.items():
+        if name in known and not isinstance(value, int):
+            problems.append(f"{where}: tiny option {name}={value!r} must be an integer")
+        elif name in known and name != "seed" and value < 1:
+            problems.append(f"{where}: tiny option {name}={value} must be at least 1")
     return problems
+
+
+def check_tiny_spec(where: str, ref: str, known: tuple[str, ...]) -> None:
+    """Raise a ConfigError for a bad `tiny:` spec: for library calls that skip `preflight`."""
+    problems = tiny_spec_problems(where, ref, known)
+    if problems:
+        raise ConfigError(where, problems)
 
 
 def _converted_translator_problems(config: PipelineConfig) -> list[str]:

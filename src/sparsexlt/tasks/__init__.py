@@ -1,8 +1,10 @@
 """Prefect tasks: one thin `@task` per recipe step, no logic of their own.
 
 Each wraps one plain function of `sparsexlt.recipe`. Its cache key is the step's artifact key
-(the content hash of its inputs) plus the output folder, and its result (a small JSON
-`ArtifactRef`) is persisted, so re-running a finished pipeline recomputes nothing. Transient
+(the content hash of its inputs) plus the output folder and a token renewed whenever the
+artifact is missing (`options.artifact_cache_key`), and its result (a small JSON `ArtifactRef`)
+is persisted, so re-running a finished pipeline recomputes nothing and a deleted artifact is
+rebuilt rather than handed back from Prefect's store. Transient
 failures are retried; `sparsexlt.errors.DeterministicError` (bad data, bad config) never is.
 """
 

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import task
 
 from sparsexlt.recipe.artifacts import ArtifactRef
-from sparsexlt.recipe.base_model import prepare_base_model
+from sparsexlt.recipe.base_model import known_base, prepare_base_model
 from sparsexlt.recipe.plan import BaseModelJob
 from sparsexlt.tasks.options import prepare_worker, step_options
 
 
-@task(**step_options("base-model"))
+def _resolved(job: BaseModelJob, output_dir: str) -> bool:
+    """A hub or local model is no artifact of ours: what must still exist is the folder the
+    earlier run resolved it to (the built tiny model's artifact folder, for `tiny:`)."""
+    ref = known_base(job, output_dir)
+    return ref is not None and Path(ref.path).exists()
+
+
+def _dropout(job: BaseModelJob) -> list[str]:
+    """`job.key` leaves dropout out (the model folder does not depend on it), but the ref this
+    step returns carries the dropout every training then applies: a cached ref must match."""
+    return [f"dropout={job.dropout!r}"]
+
+
+@task(**step_options("base-model", finished=_resolved, extra=_dropout))
 def base_model_task(job: BaseModelJob, output_dir: str) -> ArtifactRef:
     prepare_worker()
     return prepare_base_model(job, output_dir)
