@@ -66,3 +66,19 @@ def test_translate_train_with_nothing_to_translate_into_is_skipped_with_a_note()
         notes = [n for n in plan.notes if n.startswith(f"{name}:")]
         assert len(notes) == 2 and all("no target can be translated into" in n for n in notes)
     assert plan.translator is None and plan.translations == []
+
+
+def test_a_method_that_cannot_train_a_translation_model_is_refused_before_the_run():
+    from sparsexlt.translation.adapt import AdaptConfig
+
+    adapt = [
+        "translation.adapt.data.mad.source.format=demo",
+        "translation.adapt.data.mad.target.format=demo",
+    ]
+    for method in ("lt-sft", "madx"):
+        config = load_config(DEMO, [*adapt, f"translation.adapt.method={method}"])
+        (problem,) = preflight_problems(config)
+        assert problem.startswith("translation.adapt.method:") and method in problem
+        with pytest.raises(ConfigError, match="spiel-ag, spiel-ma, lora, full"):
+            AdaptConfig("ind", "mad", method=method)
+    assert preflight_problems(load_config(DEMO, [*adapt, "translation.adapt.method=lora"])) == []

@@ -173,14 +173,14 @@ def test_cli_adapt_passes_its_options(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, [
         "translate", "adapt", "base", "--train", str(csv), "--eval", str(csv),
         "--src-column", "indonesian", "--tgt-column", "madurese", "--src", "ind",
-        "--tgt", "mad", "--init-from", "jav", "--method", "lt-sft", "-o", "k=0.05",
+        "--tgt", "mad", "--init-from", "jav", "--method", "spiel-ma", "-o", "k=0.05",
         "--steps", "7", "--out", str(tmp_path / "o"),
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert seen["n"] == (2, 2) and seen["base"] == "base"
     config = seen["config"]
     assert (config.method, config.method_options, config.steps, config.init_from) == (
-        "lt-sft",
+        "spiel-ma",
         {"k": 0.05},
         7,
         "jav",

@@ -146,9 +146,9 @@ def adapt_command(
     init_from: Annotated[
         str | None, typer.Option(help="Related language whose code initialises a new one.")
     ] = None,
-    method: Annotated[str, typer.Option(help="Fine-tuning method (spiel-ag, lt-sft, full…).")] = (
-        "spiel-ag"
-    ),
+    method: Annotated[
+        str, typer.Option(help="Fine-tuning method (spiel-ag, spiel-ma, lora, full).")
+    ] = ("spiel-ag"),
     option: Annotated[
         list[str] | None,
         typer.Option("--option", "-o", help="Method option KEY=VALUE (VALUE read as JSON)."),
@@ -165,7 +165,8 @@ def adapt_command(
     from sparsexlt.translation.adapt import AdaptConfig, adapt_translator
     from sparsexlt.translation.parallel import read_parallel_csv
 
-    config = AdaptConfig(
+    config = _run(
+        AdaptConfig,
         src_lang=src,
         tgt_lang=tgt,
         init_from=init_from,

@@ -26,6 +26,7 @@ def preflight_problems(config: PipelineConfig) -> list[str]:
         *_demo_problems(config),
         *_tiny_problems(config),
         *_converted_translator_problems(config),
+        *_mt_adapt_problems(config),
         *_launch_problems(config),
     ]
 
@@ -133,6 +134,19 @@ def _converted_translator_problems(config: PipelineConfig) -> list[str]:
             f"CTranslate2 conversion; point it at {manifest.source} instead"
         )
     return problems
+
+
+def _mt_adapt_problems(config: PipelineConfig) -> list[str]:
+    """Only some methods can train NLLB: LT-SFT needs a TaskModel, MAD-X an encoder layout."""
+    from sparsexlt.translation.adapt import SEQ2SEQ_METHODS
+
+    adapt = config.translation.adapt
+    if not config.translation.enabled or adapt is None or adapt.method in SEQ2SEQ_METHODS:
+        return []
+    return [
+        f"translation.adapt.method: {adapt.method!r} cannot adapt a translation model; choose "
+        f"one of {', '.join(SEQ2SEQ_METHODS)}"
+    ]
 
 
 def _launch_problems(config: PipelineConfig) -> list[str]:

@@ -6,7 +6,8 @@ Steps of `adapt_translator` (each result kept under `out_dir`, so a re-run resum
    and save that *extended base* to `extended-base/` — it is the base the delta is trained on;
 2. convert the base (or extended base) to CTranslate2 and score it on the held-out pairs
    (chrF, BLEU: the "before");
-3. fine-tune with a registered method (`spiel-ag`, `lt-sft`, `full`, …) through the one training
+3. fine-tune with a registered method that trains a seq2seq model (`SEQ2SEQ_METHODS`: `spiel-ag`,
+   `spiel-ma`, `lora`, `full`; LT-SFT needs a TaskModel, MAD-X an encoder layout) through the one training
    loop (`sparsexlt.training.train`, checkpoints and resume in `train/`); its SFT is saved in
    `train/component/`;
 4. merge: the SFT applied to the base, saved as a normal Hugging Face folder in `merged/`;
@@ -58,6 +59,7 @@ from sparsexlt.util.progress import log
 
 REPORT_FILE = "report.json"
 KEY_FILE = "adapt_key.json"
+SEQ2SEQ_METHODS = ("spiel-ag", "spiel-ma", "lora", "full")  # what can train NLLB (M2M100)
 STEP_DIRS = ("extended-base", "base-ct2", "train", "merged", "translator")
 
 
@@ -90,6 +92,16 @@ class AdaptConfig:
     quantization: str = "int8"
     eval_beam: int = 4
     eval_max_output_tokens: int = 128
+
+    def __post_init__(self) -> None:
+        if self.method not in SEQ2SEQ_METHODS:  # refused before any step loads the model
+            raise ConfigError(
+                "method",
+                [
+                    f"{self.method!r} cannot adapt a translation model; choose one of "
+                    f"{', '.join(SEQ2SEQ_METHODS)}"
+                ],
+            )
 
 
 @dataclass
