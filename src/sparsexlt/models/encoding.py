@@ -29,6 +29,7 @@ from sparsexlt.models.task_types import (
     PAIR_CLASSIFICATION,
     TOKEN_CLASSIFICATION,
 )
+from sparsexlt.models.tokenizer_key import tokenizer_key
 from sparsexlt.util.hashing import combine, hash_json
 from sparsexlt.util.progress import progress_enabled
 
@@ -192,8 +193,7 @@ def encode_dataset(
             hash_json(list(index)),
             str(max_length),
             str(tag_column),
-            tokenizer.name_or_path,
-            str(len(tokenizer)),
+            tokenizer_key(tokenizer),  # content, not path: a rebuilt or re-optioned one differs
         ]
     )
     with quiet_datasets():

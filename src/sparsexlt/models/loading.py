@@ -34,7 +34,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from sparsexlt.errors import DeterministicError
+from sparsexlt.errors import DeterministicError, IncompatibleModelError
 from sparsexlt.models.checkpoint import checkpoint_fingerprint
 from sparsexlt.models.fingerprint import FINGERPRINT_ATTR, fingerprint
 from sparsexlt.util.progress import log
@@ -106,6 +106,17 @@ def quiet_transformers():
             hf_logging.enable_progress_bar()
 
 
+# what a Hugging Face tokenizer is saved as: fast JSON, its config, WordPiece, BPE, SentencePiece
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json")
+TOKENIZER_SUFFIXES = (".model",)
+
+
+def _has_tokenizer_files(folder: Path) -> bool:
+    return any(
+        f.name in TOKENIZER_FILES or f.suffix in TOKENIZER_SUFFIXES for f in folder.iterdir()
+    )
+
+
 def _not_found(name: str, source: str, err: Exception) -> ModelNotFoundError:
     if Path(source).is_dir():
         return ModelNotFoundError(f"cannot load model from folder {source}: {err}")
@@ -118,6 +129,15 @@ def _not_found(name: str, source: str, err: Exception) -> ModelNotFoundError:
     return ModelNotFoundError(
         f"cannot load model '{name}' ({source}): it is not a local folder and {hint}; this "
         f"machine may be offline: pass a local folder or pkg:<dist> instead. Cause: {err}"
+    )
+
+
+def _unsupported(name: str, err: Exception) -> IncompatibleModelError:
+    import transformers
+
+    return IncompatibleModelError(
+        f"cannot load model '{name}' with transformers {transformers.__version__}: its config "
+        f"names no model type this version knows ({str(err).splitlines()[0]})"
     )
 
 
@@ -163,6 +183,8 @@ def _from_pretrained(auto_cls: Any, name: str, **kwargs: Any) -> PreTrainedModel
             model, info = auto_cls.from_pretrained(source, output_loading_info=True, **kwargs)
     except OSError as err:
         raise _not_found(name, source, err) from err
+    except ValueError as err:  # a model_type this transformers does not know, or none
+        raise _unsupported(name, err) from err
     if info.get("missing_keys"):
         missing = sorted(info["missing_keys"])
         log(
@@ -197,6 +219,8 @@ def load_model_config(name_or_path: str | Path) -> Any:
             return AutoConfig.from_pretrained(source)
     except OSError as err:
         raise _not_found(str(name_or_path), source, err) from err
+    except ValueError as err:
+        raise _unsupported(str(name_or_path), err) from err
 
 
 def _accepts_pooling_flag(source: str) -> bool:
@@ -243,9 +267,19 @@ def load_seq2seq(
 
 
 def load_tokenizer(name_or_path: str | Path, **kwargs: Any) -> PreTrainedTokenizerBase:
-    """`AutoTokenizer` for the same names `load_backbone` accepts."""
+    """`AutoTokenizer` for the same names `load_backbone` accepts.
+
+    A local folder must hold tokenizer files: without them transformers builds an empty
+    tokenizer from `config.json` alone (every word `<unk>`) and says nothing — the usual result
+    of saving a model with `save_pretrained` but not its tokenizer.
+    """
     name = str(name_or_path)
     source = resolve_model_path(name)
+    if Path(source).is_dir() and not _has_tokenizer_files(Path(source)):
+        raise ModelNotFoundError(
+            f"{source}: no tokenizer files (tokenizer.json, tokenizer_config.json, vocab.txt, "
+            "*.model, …); save the tokenizer beside the model (tokenizer.save_pretrained)"
+        )
     try:
         with quiet_transformers():
             return AutoTokenizer.from_pretrained(source, **kwargs)

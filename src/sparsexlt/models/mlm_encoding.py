@@ -18,6 +18,7 @@ from transformers import PreTrainedTokenizerBase
 from sparsexlt.models.encoding import collate, effective_max_length, quiet_datasets
 from sparsexlt.models.heads.base import IGNORE_INDEX
 from sparsexlt.models.task_types import MASKED_LM
+from sparsexlt.models.tokenizer_key import tokenizer_key
 from sparsexlt.util.hashing import combine
 
 
@@ -68,7 +69,9 @@ def encode_text_for_mlm(
         fn: Any = partial(_pack, tokenizer=tokenizer, block=block)
     else:
         fn = partial(_truncate, tokenizer=tokenizer, max_length=max_length)
-    key = combine([dataset._fingerprint, "mlm", str(pack), str(max_length), tokenizer.name_or_path])
+    key = combine(
+        [dataset._fingerprint, "mlm", str(pack), str(max_length), tokenizer_key(tokenizer)]
+    )
     with quiet_datasets():
         return dataset.map(
             fn, batched=True, remove_columns=dataset.column_names, new_fingerprint=key[:32]

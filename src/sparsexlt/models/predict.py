@@ -14,6 +14,7 @@ import torch
 from datasets import Dataset
 from transformers import PreTrainedTokenizerBase
 
+from sparsexlt.errors import IncompatibleModelError
 from sparsexlt.models.encoding import LABEL_COLUMNS, collate, encode_dataset
 from sparsexlt.models.task_model import TaskModel
 from sparsexlt.models.task_types import CLASSIFICATION_TYPES, DEPENDENCY_PARSING
@@ -63,8 +64,15 @@ def predict(
     """One prediction per example: a label (classification), a tag per word (token
     classification) or `{"heads": [...], "deprels": [...]}` (dependency parsing).
 
-    Gold label columns, if present, are ignored.
+    Gold label columns, if present, are ignored. `label_list` must name every output of the
+    head, in order: a list of another length would map predictions to the wrong names.
     """
+    if len(label_list) != model.num_labels:
+        raise IncompatibleModelError(
+            f"{len(label_list)} labels given ({', '.join(map(str, label_list[:5]))}"
+            f"{', …' if len(label_list) > 5 else ''}) but the model's head predicts "
+            f"{model.num_labels}"
+        )
     unlabelled = dataset.remove_columns([c for c in LABEL_COLUMNS if c in dataset.column_names])
     encoded = encode_dataset(unlabelled, tokenizer, task_type, label_list, max_length)
     lengths = [len(ids) for ids in encoded["input_ids"]]

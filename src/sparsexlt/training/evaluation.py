@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -36,9 +37,12 @@ def is_better(
             "TrainConfig",
             [f"best_metric: {name!r} is not among the eval metrics {sorted(metrics)}"],
         )
-    if best is None:
+    value = float(metrics[name])
+    if math.isnan(value):  # a diverged eval is never the best (NaN compares false both ways)
+        return False
+    if best is None or math.isnan(float(best["metrics"][name])):
         return True
-    value, old = float(metrics[name]), float(best["metrics"][name])
+    old = float(best["metrics"][name])
     return value > old if greater_is_better else value < old
 
 

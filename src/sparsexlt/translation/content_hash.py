@@ -25,7 +25,7 @@ from typing import Any
 from torch import nn
 
 from sparsexlt.adapters.tensor_hash import tensor_bytes
-from sparsexlt.util.hashing import canonical_json
+from sparsexlt.models.tokenizer_key import tokenizer_bytes
 
 VERSION = b"sparsexlt-weights-sha256-v1"
 
@@ -59,11 +59,3 @@ def _update_state_dict(h: Any, model: nn.Module) -> None:
             continue
         seen[alias] = name
         h.update(tensor_bytes(t))
-
-
-def tokenizer_bytes(tokenizer: Any) -> bytes:
-    """What defines how `tokenizer` splits text: its class and serialised form (or vocabulary)."""
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    body = backend.to_str() if backend is not None else canonical_json(tokenizer.get_vocab())
-    special = canonical_json(sorted(getattr(tokenizer, "all_special_tokens", [])))
-    return f"{type(tokenizer).__name__}|{special}|{body}".encode()
