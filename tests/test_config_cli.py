@@ -1,4 +1,4 @@
-"""`sparsexlt config check|show`: exit codes and output."""
+"""`sparsexlt config check|show`: exit codes (2: the config has problems) and output."""
 
 from __future__ import annotations
 
@@ -36,10 +36,10 @@ def test_check_ok(tmp_path: Path):
     assert result.stdout.strip() == "ok"
 
 
-def test_check_lists_problems_and_exits_1(tmp_path: Path):
+def test_check_lists_problems_and_exits_2(tmp_path: Path):
     path = make(tmp_path, CONFIG.replace("metric: accuracy", "metric: acuracy"))
     result = runner.invoke(app, ["config", "check", str(path), "--set", "seed=abc"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("seed: Input should be a valid integer")
     assert lines[1].startswith("task.metric: 'acuracy' is not one of")
@@ -50,7 +50,7 @@ def test_check_lists_problems_and_exits_1(tmp_path: Path):
 def test_check_applies_overrides(tmp_path: Path):
     path = make(tmp_path)
     bad = runner.invoke(app, ["config", "check", str(path), "--set", "scenarios=[zs, ttrain-all]"])
-    assert bad.exit_code == 1 and "translation.enabled" in bad.stdout
+    assert bad.exit_code == 2 and "translation.enabled" in bad.stdout
     fixed = runner.invoke(
         app,
         [
@@ -83,4 +83,4 @@ def test_show_prints_resolved_yaml_and_hash(tmp_path: Path):
     again.write_text(result.stdout)
     assert load_config(again).config_hash() == digest
     missing = runner.invoke(app, ["config", "check", str(tmp_path / "none.yaml")])
-    assert missing.exit_code == 1 and missing.stdout.strip() == "config: file not found"
+    assert missing.exit_code == 2 and missing.stdout.strip() == "config: file not found"

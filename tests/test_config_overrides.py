@@ -161,3 +161,45 @@ def test_direct_construction_resolves_against_data_dir(tmp_path: Path):
     bad = {**data, "scenarios": ["ttrain-all"]}
     with pytest.raises(ConfigError, match="translation.enabled: scenarios ttrain-all need"):
         PipelineConfig(**bad)
+
+
+def test_a_set_that_replaces_a_list_or_section_is_located_at_the_set(tmp_path: Path):
+    path = write(tmp_path, BASE)
+    with pytest.raises(ConfigError) as info:
+        load_config(
+            path,
+            [
+                "methods=[{name: lt-sft, task: {steps: -1}}]",
+                "task={name: senti, type: sequence-classification, labels: [a], metric: bogus}",
+            ],
+        )
+    problems = info.value.problems
+    assert any(p.startswith("methods.0.task.steps:") for p in problems)
+    assert any(p.startswith("task.metric:") for p in problems)
+    assert all(p.endswith("(from --set)") for p in problems), problems
+
+
+def test_a_model_path_from_set_resolves_against_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = write(tmp_path, BASE)
+    cwd = tmp_path / "elsewhere"
+    (cwd / "m").mkdir(parents=True)
+    (cwd / "nllb").mkdir()
+    monkeypatch.chdir(cwd)
+    config = load_config(path, ["base_model.name_or_path=./m", "translation={model: ./nllb}"])
+    assert config.base_model.name_or_path == str(cwd / "m")
+    assert config.translation.model == str(cwd / "nllb")
+    # written in the file, the same path still resolves against the config's folder
+    (tmp_path / "m").mkdir()
+    in_file = {**BASE, "base_model": {"name_or_path": "./m"}}
+    assert load_config(write(tmp_path, in_file)).base_model.name_or_path == str(tmp_path / "m")
+
+
+@pytest.mark.parametrize("value", ["runs #1", "2024-01-01", "a: b", "tiny:", "null", "ü/😀\x85"])
+def test_verbatim_overrides_read_back_exactly(tmp_path: Path, value: str):
+    from sparsexlt.config.overrides import parse_overrides, verbatim
+
+    assert parse_overrides([verbatim("output_dir", value)]) == ([("output_dir", value)], [])
+    config = load_config(write(tmp_path, BASE), [verbatim("output_dir", tmp_path / value)])
+    assert config.output_dir == tmp_path / value

@@ -29,16 +29,16 @@ def test_inspect_text_output_on_nusax(shared_data):
     assert "labels: negative 192, neutral 119, positive 189" in result.stdout
 
 
-def test_inspect_malformed_file_reports_file_line_and_exits_1(tmp_path):
+def test_inspect_malformed_file_reports_file_line_and_exits_2(tmp_path):
     path = tmp_path / "bad.tsv"
     path.write_text("good\tpositive\nmissing label\n")
     result = runner.invoke(app, ["data", "inspect", str(path), "-f", "smsa-tsv", "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     report = json.loads(result.stdout)
     assert report["problems"] == [f"{path}:2: expected 2 columns, found 1"]
     assert report["examples"] == 0
     human = runner.invoke(app, ["data", "inspect", str(path), "-f", "smsa-tsv"])
-    assert human.exit_code == 1 and f"problem: {path}:2:" in human.stdout
+    assert human.exit_code == 2 and f"problem: {path}:2:" in human.stdout
 
 
 def test_inspect_column_labels_and_generic_options(tmp_path):
@@ -57,7 +57,7 @@ def test_inspect_column_labels_and_generic_options(tmp_path):
     labelled.write_text("x\tpos\ny\tneg\n")
     args = ["data", "inspect", str(labelled), "-f", "smsa-tsv", "--labels", "pos", "--json"]
     result = runner.invoke(app, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unknown label 'neg'" in json.loads(result.stdout)["problems"][0]
 
 

@@ -189,6 +189,10 @@ def test_dry_run_prints_the_plan_without_running(tmp_path):
     assert "Language SFTs (6)" in result.output and "Task SFTs (2)" in result.output
     assert "Evaluations (4)" in result.output
     assert not (tmp_path / "artifacts").exists()
+    every = CliRunner().invoke(app, ["run", str(DEMO), "--dry-run", "--output-dir", str(tmp_path)])
+    # ttrain-all (only jav is translatable) has ttrain-single:jav's mix: one key, one training
+    assert "Task SFTs (18, 16 distinct)" in every.output
+    assert "Evaluations (26, 24 distinct)" in every.output
 
 
 def test_run_refuses_an_invalid_config_before_anything_starts(tmp_path):

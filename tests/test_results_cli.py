@@ -87,7 +87,7 @@ def test_sql_refuses_writes(db, statement, tmp_path, monkeypatch):
     path, _, _ = db
     monkeypatch.chdir(tmp_path)
     result = _invoke("sql", statement, "--db", str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("error:")
     assert "refused" in result.stderr or "exactly one SQL statement" in result.stderr
     assert not (tmp_path / "out.csv").exists()
@@ -109,9 +109,9 @@ def test_sql_reads_ctes_comments_and_a_pivot_with_its_columns(db):
 def test_sql_reports_bad_sql_and_missing_database(db, tmp_path):
     path, _, _ = db
     result = _invoke("sql", "SELECT * FROM no_such_table", "--db", str(path))
-    assert result.exit_code == 1 and "no_such_table" in result.stderr
+    assert result.exit_code == 2 and "no_such_table" in result.stderr
     result = _invoke("sql", "SELECT 1", "--db", str(tmp_path / "absent.duckdb"))
-    assert result.exit_code == 1 and "absent.duckdb: no results database" in result.stderr
+    assert result.exit_code == 2 and "absent.duckdb: no results database" in result.stderr
     result = _invoke("sql", "SELECT 1", "--db", str(path), "--json", "--csv")
     assert result.exit_code != 0
 
@@ -121,13 +121,14 @@ def test_show_defaults_to_the_latest_run(db):
     result = _invoke("show", "--db", str(path))
     assert result.exit_code == 0, result.output
     assert new in result.stdout and "new-run" in result.stdout
-    assert "zs/lora" in result.stdout and "zs/lt-sft" in result.stdout
-    assert "0.6125" in result.stdout and "0.4375" in result.stdout
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines()]
+    rows = {row[1]: row[2:] for row in cells if row and row[0] == "zs"}
+    assert rows == {"lora": ["0.5", "–", "0.5"], "lt-sft": ["0.6125", "0.4375", "0.525"]}
     assert "0.11" not in result.stdout
     result = _invoke("show", "--db", str(path), "--run", old)
     assert "0.11" in result.stdout and "0.6125" not in result.stdout
     result = _invoke("show", "--db", str(path), "--run", "nope")
-    assert result.exit_code == 1 and "nope" in result.stderr
+    assert result.exit_code == 2 and "nope" in result.stderr
 
 
 def test_runs_lists_every_run(db):
@@ -152,8 +153,40 @@ def test_report_prints_markdown_and_writes_the_chart(db):
     path, _, new = db
     result = _invoke("report", "--db", str(path), "--chart")
     assert result.exit_code == 0, result.output
-    assert "| target | zs/lora | zs/lt-sft |" in result.stdout
-    assert "| ace | 0.5 | **0.6125** |" in result.stdout
+    assert "| scenario | method | ace | ban | average |" in result.stdout
+    assert "| zs | lt-sft | **0.6125** | 0.4375 | **0.525** |" in result.stdout
     png = path.parent / f"{new}-results.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert f"chart: {png}" in result.stderr
+
+
+def test_export_onto_a_file_is_a_clear_error(db, tmp_path):
+    path, _, _ = db
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for target in (afile, afile / "sub"):
+        result = _invoke("export", "--db", str(path), "--parquet", str(target))
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            f"error: {target}: a file is in the way; the export writes a folder of Parquet files"
+        )
+
+
+def test_an_empty_database_is_a_runtime_error_not_a_usage_error(tmp_path):
+    path = tmp_path / "empty.duckdb"
+    ResultsStore(path).start_run("config-c", "{}", "no-results-yet")
+    result = _invoke("show", "--db", str(path))
+    assert result.exit_code == 1 and "no run has results yet" in result.stderr
+
+
+def test_without_db_the_error_points_at_the_run_databases_it_finds(db, tmp_path, monkeypatch):
+    import shutil
+
+    path, _, _ = db
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPARSEXLT_RESULTS_DB", raising=False)
+    (tmp_path / "runs" / "demo").mkdir(parents=True)
+    shutil.copy(path, tmp_path / "runs" / "demo" / "results.duckdb")
+    result = _invoke("show")
+    assert result.exit_code == 2
+    assert "pass --db, e.g. runs/demo/results.duckdb" in result.stderr

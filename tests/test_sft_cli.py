@@ -47,9 +47,9 @@ def test_info_compose_and_errors(tmp_path):
     ab = SparseDelta.load(tmp_path / "ab")
     assert ab.info.task == "senti" and ab.info.language == "ind" and 40 < ab.k <= 160
     result = invoke("sft", "compose", str(a), str(b), "--out", str(tmp_path / "ab"))
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 2 and "already exists" in result.output
     result = invoke("sft", "info", str(tmp_path / "nothing"))
-    assert result.exit_code == 1 and "sft.json" in result.output
+    assert result.exit_code == 2 and "sft.json" in result.output
 
 
 def test_import_with_base_model_and_merge(tmp_path):
@@ -80,3 +80,24 @@ def test_import_with_base_model_and_merge(tmp_path):
     key = merged.encoder.layer[1].attention.self.key.weight
     assert torch.equal(key, base.encoder.layer[1].attention.self.key.weight + target)
     assert (merged_dir / "tokenizer.json").is_file()
+
+
+def test_a_pipeline_artifact_folder_stands_for_its_component(tmp_path):
+    model = TinyTaskModel(seed=0)
+    artifact = tmp_path / "artifacts" / "task-sft" / ("ab" * 32)
+    random_delta(model.backbone, NAMES, 40, seed=1, task="senti").save(artifact / "component")
+    manifest = {"kind": "task-sft", "key": "ab" * 32, "method": "lt-sft", "language": None,
+                "info": {"scenario": "fs-single", "target": "jav"}}  # fmt: skip
+    (artifact / "artifact.json").write_text(json.dumps(manifest))
+    info = json.loads(invoke("sft", "info", str(artifact), "--json").output)
+    assert info["k"] == 80 and info["artifact"] == {
+        "kind": "task-sft", "method": "lt-sft", "key": "ab" * 32, "scenario": "fs-single",
+        "language": "jav",
+    }  # fmt: skip
+    assert (
+        "artifact: kind task-sft  method lt-sft  key abababababab"
+        in invoke("sft", "info", str(artifact)).output
+    )
+    result = invoke("sft", "compose", str(artifact), str(artifact), "--out", str(tmp_path / "x"))
+    assert result.exit_code == 0, result.output
+    assert SparseDelta.load(tmp_path / "x").k == 80  # the same entries, added twice

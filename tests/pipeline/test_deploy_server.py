@@ -4,6 +4,9 @@ Starts `prefect server start` on a free local port with its own PREFECT_HOME, cr
 work pool and the deployment (`sparsexlt deploy add-language`), triggers it, runs it with
 `prefect worker start --run-once`, and finds its rows in DuckDB. The server is stopped by its
 PID with SIGINT (FIELD-NOTES: Prefect processes may ignore SIGTERM for a while).
+The deployment is made with a relative output folder in one directory and run by a worker in
+another: the results land where the deployment was made. A second config onboarding the same
+language gets its own deployment; an unknown work pool is one error line.
 """
 
 from __future__ import annotations
@@ -62,10 +65,10 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def run(args: list[str], env: dict, timeout: float = 120) -> str:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{args[:3]} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+def run(args: list[str], env: dict, timeout: float = 120, cwd: Path | None = None, code: int = 0):
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    assert done.returncode == code, f"{args[:3]} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout if code == 0 else done.stderr
 
 
 def test_an_onboarding_deployment_runs_on_a_process_worker(tmp_path):
@@ -80,7 +83,10 @@ def test_an_onboarding_deployment_runs_on_a_process_worker(tmp_path):
         "SPARSEXLT_QUIET": "1",
     }
     env = {**base, "PREFECT_API_URL": api}
-    out = tmp_path / "out"
+    made_here, worker_dir = tmp_path / "made-here", tmp_path / "worker"
+    made_here.mkdir()
+    worker_dir.mkdir()
+    out = made_here / "out"
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -92,28 +98,19 @@ def test_an_onboarding_deployment_runs_on_a_process_worker(tmp_path):
     try:
         wait_healthy(f"{api}/health", server, timeout=120)
         run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env)
-        settings = [arg for o in [f"output_dir={out}", *TINY] for arg in ("--set", o)]
-        added = run(
-            [
-                str(BIN / "sparsexlt"),
-                "deploy",
-                "add-language",
-                "mad",
-                "--config",
-                str(DEMO),
-                "--pool",
-                POOL,
-                "--cron",
-                "0 3 * * *",
-                *settings,
-            ],
-            env,
-        )
-        assert "xlt-pipeline/onboard-mad" in added
+        settings = [arg for o in ["output_dir=out", *TINY] for arg in ("--set", o)]
+        add = [str(BIN / "sparsexlt"), "deploy", "add-language", "mad", "--config", str(DEMO)]
+        added = run([*add, "--pool", POOL, "--cron", "0 3 * * *", *settings], env, cwd=made_here)
+        assert "xlt-pipeline/onboard-demo-mad" in added
+        run([*add, "--pool", POOL, "--set", "name=demo-b"], env, cwd=made_here)
+        refused = run([*add, "--pool", "nopool"], env, cwd=made_here, code=2)
+        assert refused.startswith("error: ") and len(refused.strip().splitlines()) == 1
         listed = run([str(BIN / "sparsexlt"), "deploy", "list"], env)
-        assert "onboard-mad" in listed and "0 3 * * *" in listed
-        run([str(BIN / "prefect"), "deployment", "run", "xlt-pipeline/onboard-mad"], env)
-        run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], env, 300)
+        assert "onboard-demo-mad" in listed and "0 3 * * *" in listed
+        assert "onboard-demo-b-mad" in listed  # same language, another config: both kept
+        run([str(BIN / "prefect"), "deployment", "run", "xlt-pipeline/onboard-demo-mad"], env)
+        worker = [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"]
+        run(worker, env, 300, cwd=worker_dir)
     finally:
         stop(server)
         log.close()

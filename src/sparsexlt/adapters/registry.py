@@ -53,20 +53,32 @@ def get_method(name: str) -> type[FineTuningMethod]:
         raise DeterministicError(f"unknown method {name!r}; known methods: {known}") from None
 
 
+COMPONENT_DIR = "component"  # where a pipeline artifact keeps its component
+
+
 def load_component(directory: str | Path) -> Component:
-    """Read a saved SFT or adapter set, whatever method produced it."""
+    """Read a saved SFT or adapter set, whatever method produced it.
+
+    A pipeline artifact folder (`artifacts/task-sft/<key>/`) keeps its component in
+    `component/`; given the artifact folder, that component is read.
+    """
     _import_builtin_methods()
     directory = Path(directory)
-    for manifest_name in MANIFEST_NAMES:
-        manifest = directory / manifest_name
-        if manifest.is_file():
-            method = json.loads(manifest.read_text())["method"]
-            if method not in _LOADERS:
-                raise DeterministicError(f"{manifest}: no loader for method {method!r}")
-            return _LOADERS[method](directory)
-    raise DeterministicError(
-        f"{directory}: not a saved component (none of {', '.join(MANIFEST_NAMES)} found)"
-    )
+    manifest = _manifest(directory) or _manifest(directory / COMPONENT_DIR)
+    if manifest is None:
+        raise DeterministicError(
+            f"{directory}: not a saved component (none of {', '.join(MANIFEST_NAMES)} found, "
+            f"nor in {COMPONENT_DIR}/)"
+        )
+    method = json.loads(manifest.read_text())["method"]
+    if method not in _LOADERS:
+        raise DeterministicError(f"{manifest}: no loader for method {method!r}")
+    return _LOADERS[method](manifest.parent)
+
+
+def _manifest(directory: Path) -> Path | None:
+    found = [directory / name for name in MANIFEST_NAMES if (directory / name).is_file()]
+    return found[0] if found else None
 
 
 def _import_builtin_methods() -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from sparsexlt.cli.options import USAGE_ERROR
 from sparsexlt.errors import ConfigError
 
 app = typer.Typer(help="Check and show pipeline configs.", no_args_is_help=True)
@@ -24,7 +25,7 @@ SetOption = Annotated[
 
 @app.command("check")
 def check(file: ConfigFile, set_: SetOption = None) -> None:
-    """Validate FILE: print `ok`, or every problem (field path first) and exit 1."""
+    """Validate FILE: print `ok`, or every problem (field path first) and exit 2."""
     from sparsexlt.config import load_config  # pydantic loads here, so `--help` stays fast
 
     try:
@@ -65,4 +66,4 @@ def _report(err: ConfigError) -> None:
     for problem in err.problems:
         typer.echo(problem)
     typer.echo(f"{err.source}: {len(err.problems)} problem(s)", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(USAGE_ERROR)

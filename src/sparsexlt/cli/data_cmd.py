@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sparsexlt.cli.options import parse_options
+from sparsexlt.cli.options import USAGE_ERROR, parse_options
 
 if TYPE_CHECKING:
     from sparsexlt.data.inspect import Inspection
@@ -37,7 +37,7 @@ def inspect_command(
         ),
     ] = None,
 ) -> None:
-    """Count examples, tokens and labels of a data file and report problems (exit 1 if any)."""
+    """Count examples, tokens and labels of a data file and report problems (exit 2 if any)."""
     options = parse_options(option or [])
     if column is not None:
         options["column"] = column
@@ -48,7 +48,7 @@ def inspect_command(
     result = inspect_file(path, fmt, task_type, **options)
     typer.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else _describe(result))
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(USAGE_ERROR)
 
 
 @app.command("formats")
@@ -61,6 +61,10 @@ def formats_command() -> None:
         options = ", ".join(reader.options()) or "-"
         typer.echo(f"{name}\n  {reader.description}\n  task types: {tasks}\n  options: {options}")
     typer.echo(f"\nevery format also takes: {', '.join(COMMON_OPTIONS)}")
+    typer.echo(
+        "in pipeline configs also: demo (examples generated offline, options n and seed; "
+        "see configs/demo.yaml)"
+    )
 
 
 def _describe(result: Inspection) -> str:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from sparsexlt.cli.options import QuietOption, fail
+
 COMPONENT_DIR = "component"
 MANIFEST = "artifact.json"
 
@@ -36,6 +38,7 @@ def evaluate(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
     max_length: Annotated[int, typer.Option("--max-length", min=8)] = 128,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Evaluate θ (BASE) + φ_language + φ_task on DATA and print the metrics.
 
@@ -46,12 +49,12 @@ def evaluate(
     from sparsexlt.models import load_backbone
     from sparsexlt.recipe.evaluate import evaluate_model
 
-    task_dir, info = _component(task_sft)
+    task_dir, info = _component(task_sft, "--task-sft")
+    lang_dir = None if language_sft is None else _component(language_sft, "--language-sft")[0]
     kind = task_type or info.get("task_type")
     label_list = labels.split(",") if labels else info.get("labels")
     if not kind or not label_list:
         raise typer.BadParameter("--task-type and --labels are needed for a bare component")
-    lang_dir = None if language_sft is None else _component(language_sft)[0]
     try:
         scores = evaluate_model(
             load_backbone(base),
@@ -65,8 +68,7 @@ def evaluate(
             max_length=max_length,
         )
     except DeterministicError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(err))
     if as_json:
         typer.echo(json.dumps(scores, sort_keys=True))
         return
@@ -74,10 +76,24 @@ def evaluate(
         typer.echo(f"{name}\t{value:.4f}" if isinstance(value, float) else f"{name}\t{value}")
 
 
-def _component(folder: Path) -> tuple[Path, dict]:
-    """(component folder, artifact info) of an artifact folder or a bare component folder."""
+def _component(folder: Path, option: str) -> tuple[Path, dict]:
+    """(component folder, artifact info) of an artifact folder or a bare component folder.
+
+    A missing folder or an unreadable `artifact.json` is a usage error naming `option`."""
+    if not folder.is_dir():
+        fail(f"{option} {folder}: " + ("not a folder" if folder.exists() else "no such folder"))
     if (folder / COMPONENT_DIR).is_dir():
         manifest = folder / MANIFEST
-        info = json.loads(manifest.read_text()).get("info", {}) if manifest.is_file() else {}
-        return folder / COMPONENT_DIR, info
+        return folder / COMPONENT_DIR, _artifact_info(manifest) if manifest.is_file() else {}
     return folder, {}
+
+
+def _artifact_info(manifest: Path) -> dict:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        fail(f"{manifest}: not a readable artifact manifest ({err})")
+    info = data.get("info", {}) if isinstance(data, dict) else None
+    if not isinstance(info, dict):
+        fail(f"{manifest}: not an artifact manifest (expected an object with an `info` object)")
+    return info

@@ -1,6 +1,8 @@
 """`sparsexlt results …`: read the results database (never write it).
 
 The database is `--db`, else `$SPARSEXLT_RESULTS_DB`, else `runs/results.duckdb`.
+Exit codes: 2 for what the user gave (a missing database or run, refused or invalid SQL), 1 for
+a database that fails while reading (locked, unreadable) and for a database with no run yet.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from sparsexlt.cli.options import RUNTIME_ERROR, USAGE_ERROR, fail
 from sparsexlt.errors import SparseXLTError
 
 if TYPE_CHECKING:  # duckdb and the store load inside the commands, so `--help` stays fast
@@ -46,18 +49,27 @@ FROM run_overview ORDER BY started_at DESC, run_id DESC LIMIT ?
 def _store(db: Path | None) -> ResultsStore:
     from sparsexlt.evaluation.store import ResultsStore, default_db_path
 
-    return ResultsStore(db if db is not None else default_db_path())
+    path = db if db is not None else default_db_path()
+    if db is None and not path.exists():
+        found = sorted(str(p) for p in path.parent.glob("*/results.duckdb"))[:5]
+        if found:  # each run's output folder has its own database (runs/demo/results.duckdb)
+            typer.echo(f"error: {path}: no results database here; pass --db, e.g. "
+                       f"{' or '.join(found)}", err=True)  # fmt: skip
+            raise typer.Exit(2)
+    return ResultsStore(path)
 
 
 def _guarded(action: Callable[[], T]) -> T:
-    """Run `action`; errors users cause become one 'error: …' line and exit code 1."""
+    """Run `action`; its errors become one 'error: …' line: exit code 2 for the user's input
+    (sparsexlt's own errors, SQL that does not parse, bind or convert), 1 for the rest."""
     import duckdb
 
     try:
         return action()
-    except (SparseXLTError, duckdb.Error) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+    except (SparseXLTError, duckdb.ProgrammingError, duckdb.DataError) as error:
+        fail(str(error), USAGE_ERROR)
+    except duckdb.Error as error:
+        fail(str(error), RUNTIME_ERROR)
 
 
 def _console() -> Console:
@@ -118,8 +130,9 @@ def sql_command(
 
 @app.command("show")
 def show_command(db: DbOption = None, run: RunOption = None) -> None:
-    """Tables of target language × scenario/method, one per task and metric, for one run."""
-    from sparsexlt.evaluation.report import AVERAGE_ROW, format_value, run_tables
+    """Tables of scenario/method × target language, one per task and metric, for one run."""
+    from sparsexlt.cli.result_tables import rich_table
+    from sparsexlt.evaluation.report import run_tables
 
     store = _store(db)
     run_id = run or _guarded(store.latest_run_id)
@@ -130,15 +143,7 @@ def show_command(db: DbOption = None, run: RunOption = None) -> None:
     console = _console()
     console.print(f"[bold]run {record.run_id}[/bold] {record.name or ''} ({record.status})")
     for pivot in _guarded(lambda: run_tables(store, run_id)):
-        table = Table(title=pivot.title)
-        table.add_column("target")
-        for column in pivot.columns:
-            table.add_column(column, justify="right")
-        rows: list[tuple[str, dict[str, Any]]] = [(t, pivot.rows[t]) for t in sorted(pivot.rows)]
-        rows.append((AVERAGE_ROW, pivot.averages()))
-        for target, cells in rows:
-            table.add_row(target, *(format_value(cells.get(c)) for c in pivot.columns))
-        console.print(table)
+        console.print(rich_table(pivot))
 
 
 @app.command("runs")

@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from sparsexlt.cli.options import QuietOption, fail, problems_text
+
 ConfigFile = Annotated[Path, typer.Argument(help="Pipeline config (YAML).", show_default=False)]
 SetOption = Annotated[
     list[str] | None,
@@ -95,6 +97,7 @@ def run(
     launcher: LauncherOption = None,
     processes: ProcessesOption = None,
     dry_run: DryRun = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the cross-lingual transfer recipe of CONFIG end to end as a Prefect flow.
 
@@ -102,14 +105,17 @@ def run(
     θ + φ_task + φ_target per target → results in DuckDB (path printed at the end). Finished
     steps are never recomputed: run it again to resume after a crash.
     """
+    from sparsexlt.config.overrides import verbatim
+
     overrides = list(set_ or [])
     if output_dir is not None:
-        overrides.append(f"output_dir={output_dir}")
+        overrides.append(verbatim("output_dir", output_dir))  # a path, not YAML
     overrides += _execution_overrides(launcher, processes)
     cfg = _load(config, overrides)
     if dry_run:
         _print_plan(cfg, method, scenario, target)
         return
+    _checked_plan(cfg, method, scenario, target)  # a typo fails now, before Prefect starts
     from sparsexlt.deployments.prefect_env import prefect_defaults
 
     prefect_defaults(cfg.output_dir, quiet=os.environ.get("SPARSEXLT_QUIET") == "1")
@@ -172,25 +178,31 @@ def _load(config: Path, overrides: list[str]):
     return cfg
 
 
-def _print_plan(cfg, methods, scenarios, targets) -> None:
+def _checked_plan(cfg, methods, scenarios, targets, base_job=None, fingerprint=None):
+    """The plan of the selected methods/scenarios/targets; an unknown one is a usage error
+    (one line, exit 2). Without `fingerprint` it loads no model: cheap enough to run first."""
     from sparsexlt.errors import ConfigError
+    from sparsexlt.recipe.plan import build_plan, plan_base, restrict_to_targets
+
+    try:
+        base_job = base_job or plan_base(cfg)
+        plan = build_plan(cfg, base_job, fingerprint, methods=methods, scenarios=scenarios)
+        return restrict_to_targets(plan, targets) if targets else plan
+    except KeyError as err:
+        fail(str(err.args[0]) if err.args else "unknown selection")
+    except ConfigError as err:
+        fail(problems_text(err))
+
+
+def _print_plan(cfg, methods, scenarios, targets) -> None:
     from sparsexlt.recipe.base_model import known_base
     from sparsexlt.recipe.describe import describe_plan
-    from sparsexlt.recipe.plan import build_plan, plan_base, restrict_to_targets
+    from sparsexlt.recipe.plan import plan_base
 
     base_job = plan_base(cfg)
     base = known_base(base_job, cfg.output_dir)
     fingerprint = base.info["fingerprint"] if base else None
-    try:
-        plan = build_plan(cfg, base_job, fingerprint, methods=methods, scenarios=scenarios)
-    except KeyError as err:
-        raise typer.BadParameter(str(err.args[0])) from None
-    if targets:
-        try:
-            plan = restrict_to_targets(plan, targets)
-        except ConfigError as err:
-            typer.echo(str(err), err=True)
-            raise typer.Exit(2) from None
+    plan = _checked_plan(cfg, methods, scenarios, targets, base_job, fingerprint)
     title = f"Plan of {cfg.name} (config {cfg.config_hash()[:12]}), output {cfg.output_dir}"
     typer.echo(describe_plan(plan, cfg.output_dir, title))
 
@@ -209,22 +221,24 @@ def _run_flow(config, overrides, methods, scenarios, targets, workers, address) 
             dask_workers=workers,
             dask_address=address,
         )
-    except (DeterministicError, KeyError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
+    except KeyError as err:  # KeyError's str() is its repr: quotes around the message
+        fail(str(err.args[0]) if err.args else repr(err), 1)
+    except DeterministicError as err:  # the input is wrong (a data file, a model): exit 2
+        fail(str(err))
 
 
 def _print_results(result: dict) -> None:
     """One table per task/metric: a row per scenario and method, a column per target."""
     from rich.console import Console
 
+    from sparsexlt.cli.result_tables import rich_table
     from sparsexlt.evaluation.report import run_tables
     from sparsexlt.evaluation.store import ResultsStore
     from sparsexlt.recipe.record import DEMO_NOTE
 
     console = Console()
     for table in run_tables(ResultsStore(result["db_path"]), result["run_id"]):
-        console.print(_rich_table(table))
+        console.print(rich_table(table))
     if DEMO_NOTE in result["markdown"]:
         console.print(f"[italic]{DEMO_NOTE}[/italic]")
     for note in result.get("notes", []):
@@ -232,27 +246,3 @@ def _print_results(result: dict) -> None:
     console.print(f"Results database: {result['db_path']}  (run {result['run_id']})")
     if result.get("chart"):
         console.print(f"Chart: {result['chart']}")
-
-
-def _rich_table(pivot):
-    from rich.table import Table
-
-    from sparsexlt.config.constants import SCENARIOS
-    from sparsexlt.evaluation.report import format_value
-
-    targets = sorted(pivot.rows)
-    averages = pivot.averages()
-    table = Table(title=pivot.title, title_justify="left")
-    for name in ("scenario", "method", *targets, "average"):
-        table.add_column(name, justify="left" if name in ("scenario", "method") else "right")
-
-    def order(column: str) -> tuple:
-        scenario, _, method = column.partition("/")
-        rank = SCENARIOS.index(scenario) if scenario in SCENARIOS else len(SCENARIOS)
-        return rank, scenario, method
-
-    for column in sorted(pivot.columns, key=order):
-        scenario, _, method = column.partition("/")
-        cells = [format_value(pivot.rows[t].get(column)) for t in targets]
-        table.add_row(scenario, method, *cells, format_value(averages.get(column)))
-    return table

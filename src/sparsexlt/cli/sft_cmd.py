@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from sparsexlt.cli.options import fail
+
 if TYPE_CHECKING:  # torch-heavy modules are imported inside the commands
     from sparsexlt.adapters.sparse_delta import SparseDelta
 from sparsexlt.errors import SparseXLTError
@@ -25,11 +27,29 @@ def info_command(
     directory: Annotated[Path, typer.Argument(help="A saved SFT folder.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Method, K, entries and nonzeros per parameter group, size on disk, base fingerprint."""
+    """Method, K, entries and nonzeros per parameter group, size on disk, base fingerprint.
+
+    DIRECTORY may be a pipeline artifact folder: its component is described, with the
+    artifact's kind, method, scenario and language."""
+    from sparsexlt.adapters.registry import COMPONENT_DIR
     from sparsexlt.adapters.sft_format import summarize
 
-    summary = _run(summarize, directory)
+    artifact = _artifact(directory) if (directory / COMPONENT_DIR).is_dir() else None
+    summary = _run(summarize, directory / COMPONENT_DIR if artifact is not None else directory)
+    summary["artifact"] = artifact
     typer.echo(json.dumps(summary) if as_json else _describe(summary))
+
+
+def _artifact(folder: Path) -> dict[str, Any]:
+    """What a pipeline artifact says it is (`artifact.json`), or {} when it says nothing."""
+    try:
+        data = json.loads((folder / "artifact.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    info = data.get("info") or {}
+    keep = {"kind": data.get("kind"), "method": data.get("method"), "key": data.get("key")}
+    keep.update(scenario=info.get("scenario"), language=data.get("language") or info.get("target"))
+    return {k: v for k, v in keep.items() if v is not None}
 
 
 @app.command("compose")
@@ -94,7 +114,7 @@ def _load_delta(path: Path) -> SparseDelta:
 
 
 def _run(fn, *args: Any, **kwargs: Any) -> Any:
-    """Call a library function; user errors become one line on stderr and exit code 1."""
+    """Call a library function; user errors become one line on stderr and exit code 2."""
     try:
         return fn(*args, **kwargs)
     except (SparseXLTError, FileExistsError) as e:
@@ -102,8 +122,7 @@ def _run(fn, *args: Any, **kwargs: Any) -> Any:
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
+    fail(message)
 
 
 def _done(out: Path) -> None:
@@ -120,6 +139,9 @@ def _describe(s: dict[str, Any]) -> str:
         f"  task: {s['task'] or '-'}   language: {s['language'] or '-'}",
         f"  {'group':<14}{'entries':>12}{'nonzero':>12}",
     ]
+    if s.get("artifact"):
+        shown = {**s["artifact"], "key": s["artifact"].get("key", "")[:12]}
+        lines.insert(1, "  artifact: " + "  ".join(f"{k} {v}" for k, v in shown.items() if v))
     for group, counts in s["groups"].items():
         lines.append(f"  {group:<14}{counts['entries']:>12}{counts['nonzero']:>12}")
     if s["new_parameters"]:

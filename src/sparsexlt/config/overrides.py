@@ -4,10 +4,14 @@ Values given as strings are read as YAML scalars or flow collections (`10` is an
 bool, `null` None, `[zs, fs-all]` a list, `{k: 5}` a mapping); anything else stays a string
 (`tiny:` included, which block YAML would read as a mapping). A
 missing key is created (and then reported by validation if the schema does not know it).
+A value that must be read back exactly as given (a path from `--output-dir`: `runs #1` would
+lose `#1` to YAML's comment rule, `2024-01-01` become a date) is written with `verbatim`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +21,7 @@ from sparsexlt.config import dotted
 from sparsexlt.config.dotted import Path, PathProblem
 
 Overrides = Mapping[str, Any] | Sequence[str] | None
+_YAML_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def parse_overrides(overrides: Overrides) -> tuple[list[tuple[str, Any]], list[str]]:
@@ -33,6 +38,18 @@ def parse_overrides(overrides: Overrides) -> tuple[list[tuple[str, Any]], list[s
             continue
         pairs.append((key.strip(), _scalar(text)))
     return pairs, problems
+
+
+def verbatim(key: str, value: Any) -> str:
+    """`key=value` with the value JSON-quoted, so `parse_overrides` reads back exactly `value`
+    (JSON is YAML; a JSON string is a double-quoted YAML scalar). Characters YAML would fold or
+    refuse there (NEL, line/paragraph separators, other non-printables) are escaped too."""
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    return f"{key}={_YAML_UNSAFE.sub(_escape, quoted)}"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _scalar(text: str) -> Any:

@@ -7,8 +7,11 @@ and the "-all" mixes), and the evaluations of the composed models on it. Everyth
 cached from earlier runs, so onboarding costs only what is new.
 
 The deployment names the flow by module path (`sparsexlt.flows.pipeline.xlt_pipeline`), so any
-process worker with sparsexlt installed can run it, and stores the config path and output
-folder as absolute paths, so the worker's working directory does not matter.
+process worker with sparsexlt installed can run it, and stores the config path, `output_dir`,
+`results_db`, `data_dir` and local model folders as absolute paths (as resolved where the
+deployment was made), so the worker's working directory does not matter. Its name carries the
+config's name (`onboard-<config name>-<code>`): configs that share a language (ud-pos and
+ud-dp) get a deployment each instead of replacing each other's.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sparsexlt.errors import ConfigError
+from sparsexlt.errors import ConfigError, DeterministicError
 
 DEFAULT_POOL = "sparsexlt-process"
+PINNED = ("output_dir", "results_db", "data_dir")
+MODEL_PATHS = ("base_model.name_or_path", "translation.model")
 
 
-def deployment_name(language: str) -> str:
-    return f"onboard-{language}"
+def deployment_name(config_name: str, language: str) -> str:
+    return f"onboard-{config_name}-{language}"
 
 
 def onboarding_parameters(
@@ -30,7 +35,16 @@ def onboarding_parameters(
 ) -> dict[str, Any]:
     """Flow parameters of an onboarding run; checks that `language` is a target of the config.
 
-    A relative `output_dir` is pinned to an absolute one (as resolved here, now)."""
+    `overrides` are kept, followed by `output_dir`, `results_db`, `data_dir` and any local model
+    folder pinned to the absolute paths the loaded config has (as resolved here, now); the
+    values are JSON-quoted, so they are read back verbatim."""
+    return _onboarding(config_path, language, overrides)[1]
+
+
+def _onboarding(
+    config_path: str | Path, language: str, overrides: list[str] | None
+) -> tuple[Any, dict[str, Any]]:
+    """(the loaded config, the flow parameters) of `onboarding_parameters`."""
     from sparsexlt.config import load_config
 
     config_path = Path(config_path).resolve()
@@ -45,9 +59,25 @@ def onboarding_parameters(
                 f"{targets}); add it to `languages` with role: target first"
             ],
         )
-    if not any(o.startswith("output_dir=") for o in overrides):
-        overrides.append(f"output_dir={config.output_dir}")
-    return {"config_path": str(config_path), "targets": [language], "overrides": overrides}
+    parameters = {
+        "config_path": str(config_path),
+        "targets": [language],
+        "overrides": overrides + pinned_paths(config),
+    }
+    return config, parameters
+
+
+def pinned_paths(config: Any) -> list[str]:
+    """`key="absolute path"` overrides of the config's paths (local model folders included)."""
+    from sparsexlt.config.overrides import verbatim
+
+    values = {key: getattr(config, key) for key in PINNED}
+    for key in MODEL_PATHS:
+        section, field = key.split(".")
+        ref = getattr(getattr(config, section), field)
+        if Path(ref).is_absolute():
+            values[key] = ref
+    return [verbatim(key, value) for key, value in values.items()]
 
 
 def onboarding_deployment(
@@ -63,15 +93,16 @@ def onboarding_deployment(
 
     from sparsexlt.flows.pipeline import xlt_pipeline
 
+    config, parameters = _onboarding(config_path, language, overrides)
     return xlt_pipeline.to_deployment(
-        name=deployment_name(language),
+        name=deployment_name(config.name, language),
         cron=cron,
-        parameters=onboarding_parameters(config_path, language, overrides),
+        parameters=parameters,
         work_pool_name=pool,
         entrypoint_type=EntrypointType.MODULE_PATH,
         description=f"Onboard target language {language}: its language SFT, translate-train "
         "data if NLLB has it, the task SFTs that need it, and evaluation on it.",
-        tags=["sparsexlt", f"language:{language}"],
+        tags=["sparsexlt", f"config:{config.name}", f"language:{language}"],
     )
 
 
@@ -83,9 +114,27 @@ def add_language_deployment(
     pool: str = DEFAULT_POOL,
     overrides: list[str] | None = None,
 ) -> str:
-    """Register the onboarding deployment on work pool `pool`; returns its full name."""
+    """Register the onboarding deployment on work pool `pool`; returns its full name.
+
+    Raises `DeterministicError` when the server has no such pool (checked first: moving an
+    existing deployment to a missing pool is an internal server error in Prefect 3.9)."""
     deployment = onboarding_deployment(
         config_path, language, cron=cron, overrides=overrides, pool=pool
     )
+    _check_pool(pool)
     deployment.apply(work_pool_name=pool)
-    return f"xlt-pipeline/{deployment_name(language)}"
+    return f"xlt-pipeline/{deployment.name}"
+
+
+def _check_pool(pool: str) -> None:
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            raise DeterministicError(
+                f"work pool {pool!r} not found on the Prefect server; create it with: "
+                f"prefect work-pool create {pool} --type process"
+            ) from None

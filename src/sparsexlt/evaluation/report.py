@@ -1,8 +1,10 @@
-"""End-of-run summaries: the results of one run as target language × scenario/method tables.
+"""End-of-run summaries: the results of one run as scenario/method × target language tables.
 
 Why: after a run people want one glance per task and metric — which setting wins for which
-language. The same pivot feeds the markdown summary (a Prefect artifact later), the
-`sparsexlt results show` table and the chart.
+language. The same pivot feeds the markdown summary (a Prefect artifact later), the tables of
+`sparsexlt run` and `sparsexlt results show`, and the chart. Tables have a row per scenario and
+method (scenarios in the recipe's order, `SCENARIOS`) and a column per target language plus
+the average: a run has many settings and few targets, so this keeps tables narrow.
 
 A run's results are the rows of its config (`results.config_hash = runs.config_hash`): a resumed
 run that skipped already-evaluated steps still shows the rows its earlier attempt wrote. Seeds
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sparsexlt.config.constants import SCENARIOS
 from sparsexlt.evaluation.store import ResultsStore, RunRecord
 
 SQL_RUN_CELLS = """
@@ -40,6 +43,20 @@ class PivotTable:
     def title(self) -> str:
         return f"{self.task} — {self.metric} ({self.split})"
 
+    @property
+    def targets(self) -> list[str]:
+        return sorted(self.rows)
+
+    def settings(self) -> list[tuple[str, str, str]]:
+        """(column, scenario, method) in the recipe's scenario order, then by method."""
+
+        def order(column: str) -> tuple:
+            scenario, _, method = column.partition("/")
+            rank = SCENARIOS.index(scenario) if scenario in SCENARIOS else len(SCENARIOS)
+            return rank, scenario, method
+
+        return [(c, *_split(c)) for c in sorted(self.columns, key=order)]
+
     def averages(self) -> dict[str, float]:
         """Per column, the mean over the target languages that have a value."""
         sums: dict[str, list[float]] = defaultdict(list)
@@ -64,14 +81,19 @@ def run_tables(store: ResultsStore, run_id: str) -> list[PivotTable]:
     return [tables[k] for k in sorted(tables)]
 
 
+def _split(column: str) -> tuple[str, str]:
+    scenario, _, method = column.partition("/")
+    return scenario, method
+
+
 def format_value(value: float | None) -> str:
     """Four significant digits (0.8123, 35.27); '–' for a missing cell."""
     return "–" if value is None else f"{value:.4g}"
 
 
 def markdown_summary(store: ResultsStore, run_id: str) -> str:
-    """Markdown: a heading for the run, then a table per task/metric of target × scenario/method
-    (the best value of a row in bold when it has several)."""
+    """Markdown: a heading for the run, then a table per task/metric of scenario/method ×
+    target (the best value of each target column in bold when it has several)."""
     run = store.get_run(run_id)
     lines = [_run_heading(run), ""]
     tables = run_tables(store, run_id)
@@ -93,16 +115,23 @@ def _run_heading(run: RunRecord) -> str:
 
 
 def _markdown_table(table: PivotTable) -> list[str]:
-    header = ["target", *table.columns]
+    targets, averages = table.targets, table.averages()
+    header = ["scenario", "method", *targets, AVERAGE_ROW]
     lines = ["| " + " | ".join(_escape(h) for h in header) + " |"]
-    lines.append("|" + "---|" + "---:|" * len(table.columns))
-    body = [(target, table.rows[target]) for target in sorted(table.rows)]
-    body.append((AVERAGE_ROW, table.averages()))
-    for target, cells in body:
-        best = max(cells.values()) if len(cells) > 1 else None
-        shown = [_cell(cells.get(c), best) for c in table.columns]
-        lines.append("| " + " | ".join([_escape(target), *shown]) + " |")
+    lines.append("|---|---|" + "---:|" * (len(targets) + 1))
+    settings = table.settings()
+    columns = [{c: table.rows[t].get(c) for c, _, _ in settings} for t in targets]
+    columns.append({c: averages.get(c) for c, _, _ in settings})
+    best = [_best(values) for values in columns]
+    for column, scenario, method in settings:
+        shown = [_cell(values[column], b) for values, b in zip(columns, best, strict=True)]
+        lines.append("| " + " | ".join([_escape(scenario), _escape(method), *shown]) + " |")
     return lines
+
+
+def _best(values: dict[str, float | None]) -> float | None:
+    present = [v for v in values.values() if v is not None]
+    return max(present) if len(present) > 1 else None
 
 
 def _cell(value: float | None, best: float | None) -> str:

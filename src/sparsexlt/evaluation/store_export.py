@@ -12,14 +12,22 @@ from pathlib import Path
 
 import duckdb
 
+from sparsexlt.errors import DeterministicError
 from sparsexlt.evaluation.store import ResultsStore
 from sparsexlt.evaluation.store_schema import TABLES, VIEWS
 
 
 def export_parquet(store: ResultsStore, out_dir: str | Path) -> list[Path]:
-    """Write `<out_dir>/<name>.parquet` for every table and view; returns the paths written."""
+    """Write `<out_dir>/<name>.parquet` for every table and view; returns the paths written.
+
+    Raises `DeterministicError` when `out_dir` (or a folder above it) is an existing file."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise DeterministicError(
+            f"{out}: a file is in the way; the export writes a folder of Parquet files"
+        ) from None
 
     def body(con: duckdb.DuckDBPyConnection) -> list[Path]:
         written = []

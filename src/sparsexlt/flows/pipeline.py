@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from sparsexlt.config import PipelineConfig, load_config
+from sparsexlt.config.overrides import verbatim
 from sparsexlt.flows.report import publish_prefect_artifacts
 from sparsexlt.flows.runners import dask_runner, thread_runner, torch_threads_for_thread_pool
 from sparsexlt.flows.steps import run_steps
@@ -31,7 +32,7 @@ def load_pipeline_config(
     what only the recipe knows (`recipe.validate`). Raises ConfigError; no task has started."""
     given = list(overrides or [])
     if output_dir is not None:
-        given.append(f"output_dir={output_dir}")
+        given.append(verbatim("output_dir", output_dir))  # a path, never YAML ('#', dates)
     config = load_config(config_path, given)
     preflight(config)
     return config

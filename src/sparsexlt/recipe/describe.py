@@ -53,11 +53,11 @@ def describe_plan(plan: Plan, output_dir: str | Path, title: str = "") -> str:
             f"  {t.source} → {t.target} ({t.src_code} → {t.tgt_code})  {status('translation', t.key)}"
         )
 
-    lines.append(f"\nTask SFTs ({len(plan.task_sfts)}):")
+    lines.append(f"\nTask SFTs ({_count(plan.task_sfts)}):")
     for j in plan.task_sfts:
         lines.append(f"  {j.name:<32} {_mix(j)}  {status('task-sft', j.key)}")
 
-    lines.append(f"\nEvaluations ({len(plan.evaluations)}):")
+    lines.append(f"\nEvaluations ({_count(plan.evaluations)}):")
     for j in plan.evaluations:
         with_lang = f"+ φ_{j.target}" if j.language_sft_key else "(no language SFT)"
         name = f"{j.method}/{j.scenario}"
@@ -71,6 +71,13 @@ def describe_plan(plan: Plan, output_dir: str | Path, title: str = "") -> str:
         lines += [f"  - {n}" for n in plan.notes]
     lines.append(f"\n{plan.jobs()} jobs.")
     return "\n".join(lines)
+
+
+def _count(jobs: list) -> str:
+    """How many, and how many distinct: settings with the same mix (ttrain-all with one
+    translatable target is ttrain-single) share one key, so they train and evaluate once."""
+    distinct = len({j.key for j in jobs})
+    return str(len(jobs)) if distinct == len(jobs) else f"{len(jobs)}, {distinct} distinct"
 
 
 def _status(output_dir: str | Path):

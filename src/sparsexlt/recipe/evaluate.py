@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sparsexlt.adapters.registry import COMPONENT_DIR
 from sparsexlt.recipe import artifacts
 from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.base_model import load_base
 from sparsexlt.recipe.inputs import load
-from sparsexlt.recipe.language_sft import COMPONENT_DIR
 from sparsexlt.recipe.plan import EvalJob
 from sparsexlt.util.atomic import atomic_write_json
 

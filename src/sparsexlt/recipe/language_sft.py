@@ -14,14 +14,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from sparsexlt.adapters.registry import COMPONENT_DIR
 from sparsexlt.recipe import artifacts
 from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.base_model import load_base
 from sparsexlt.recipe.inputs import load
 from sparsexlt.recipe.launched import launched, should_launch
 from sparsexlt.recipe.plan import LanguageSFTJob
-
-COMPONENT_DIR = "component"
 
 
 def train_language_sft(
