@@ -222,3 +222,11 @@ def test_the_encoding_cache_follows_the_tokenizers_content_not_its_path(tmp_path
         )
         ids.append(encoded[0]["input_ids"])
     assert ids[0] == [101, 7592, 2088, 102] and ids[1] == [101, 100, 100, 102]
+
+
+def test_the_tokenizer_key_ignores_what_a_call_sets(tokenizer):
+    from sparsexlt.models.tokenizer_key import tokenizer_bytes
+
+    before = tokenizer_bytes(tokenizer)
+    tokenizer(["a b c"], truncation=True, max_length=4, padding="max_length")
+    assert tokenizer_bytes(tokenizer) == before

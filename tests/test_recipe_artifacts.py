@@ -83,3 +83,21 @@ def test_the_base_models_cached_ref_follows_the_configured_dropout(tmp_path):
     seen = known_base(jobs[1], tmp_path)  # what a dry run shows, from the 0.1 run's record
     assert seen.info["dropout"] == 0.3
     assert seen.info["identity"] == prepare_base_model(jobs[1], tmp_path).info["identity"]
+
+
+def test_a_hub_base_models_cached_ref_holds_though_its_name_is_no_folder(tmp_path):
+    import json
+    from dataclasses import asdict
+
+    from sparsexlt.recipe.artifacts import ArtifactRef
+
+    job = plan_base(_config(tmp_path, "base_model.name_or_path=xlm-roberta-base"))
+    assert job.tiny is None
+    first = _cache_key(base_model_task, job, tmp_path)
+    record = tmp_path / "cache" / "base-model" / f"{job.key}.json"  # what the step remembers
+    ref = ArtifactRef("base-model", job.key, "xlm-roberta-base", None, info={"fingerprint": "f"})
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(asdict(ref)))
+    # the key the step's result was stored under is found by every later run, not renewed
+    assert _cache_key(base_model_task, job, tmp_path) == first
+    assert _cache_key(base_model_task, job, tmp_path) == first

@@ -10,9 +10,6 @@ import typer
 
 from sparsexlt.cli.options import QuietOption, fail
 
-COMPONENT_DIR = "component"
-MANIFEST = "artifact.json"
-
 
 def register(app: typer.Typer) -> None:
     """Add the `evaluate` command to the root app."""
@@ -80,20 +77,13 @@ def _component(folder: Path, option: str) -> tuple[Path, dict]:
     """(component folder, artifact info) of an artifact folder or a bare component folder.
 
     A missing folder or an unreadable `artifact.json` is a usage error naming `option`."""
+    from sparsexlt.cli.artifact_folders import component_and_artifact
+    from sparsexlt.errors import DeterministicError
+
     if not folder.is_dir():
         fail(f"{option} {folder}: " + ("not a folder" if folder.exists() else "no such folder"))
-    if (folder / COMPONENT_DIR).is_dir():
-        manifest = folder / MANIFEST
-        return folder / COMPONENT_DIR, _artifact_info(manifest) if manifest.is_file() else {}
-    return folder, {}
-
-
-def _artifact_info(manifest: Path) -> dict:
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        fail(f"{manifest}: not a readable artifact manifest ({err})")
-    info = data.get("info", {}) if isinstance(data, dict) else None
-    if not isinstance(info, dict):
-        fail(f"{manifest}: not an artifact manifest (expected an object with an `info` object)")
-    return info
+        component, ref = component_and_artifact(folder)
+    except DeterministicError as err:
+        fail(str(err))
+    return component, {} if ref is None else ref.info

@@ -31,24 +31,19 @@ def info_command(
 
     DIRECTORY may be a pipeline artifact folder: its component is described, with the
     artifact's kind, method, scenario and language."""
-    from sparsexlt.adapters.registry import COMPONENT_DIR
     from sparsexlt.adapters.sft_format import summarize
+    from sparsexlt.cli.artifact_folders import component_and_artifact
 
-    artifact = _artifact(directory) if (directory / COMPONENT_DIR).is_dir() else None
-    summary = _run(summarize, directory / COMPONENT_DIR if artifact is not None else directory)
-    summary["artifact"] = artifact
+    component, ref = _run(component_and_artifact, directory)
+    summary = _run(summarize, component)
+    summary["artifact"] = None if ref is None else _artifact(ref)
     typer.echo(json.dumps(summary) if as_json else _describe(summary))
 
 
-def _artifact(folder: Path) -> dict[str, Any]:
-    """What a pipeline artifact says it is (`artifact.json`), or {} when it says nothing."""
-    try:
-        data = json.loads((folder / "artifact.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    info = data.get("info") or {}
-    keep = {"kind": data.get("kind"), "method": data.get("method"), "key": data.get("key")}
-    keep.update(scenario=info.get("scenario"), language=data.get("language") or info.get("target"))
+def _artifact(ref: Any) -> dict[str, Any]:
+    """What a pipeline artifact says it is: kind, method, key, scenario, language."""
+    keep = {"kind": ref.kind, "method": ref.method, "key": ref.key}
+    keep.update(scenario=ref.info.get("scenario"), language=ref.language or ref.info.get("target"))
     return {k: v for k, v in keep.items() if v is not None}
 
 

@@ -23,7 +23,6 @@ from sparsexlt.errors import ConfigError, DeterministicError
 
 DEFAULT_POOL = "sparsexlt-process"
 PINNED = ("output_dir", "results_db", "data_dir")
-MODEL_PATHS = ("base_model.name_or_path", "translation.model")
 
 
 def deployment_name(config_name: str, language: str) -> str:
@@ -69,14 +68,14 @@ def _onboarding(
 
 def pinned_paths(config: Any) -> list[str]:
     """`key="absolute path"` overrides of the config's paths (local model folders included)."""
+    from sparsexlt.config.loader import MODEL_PATHS
     from sparsexlt.config.overrides import verbatim
 
     values = {key: getattr(config, key) for key in PINNED}
-    for key in MODEL_PATHS:
-        section, field = key.split(".")
+    for section, field in MODEL_PATHS:
         ref = getattr(getattr(config, section), field)
-        if Path(ref).is_absolute():
-            values[key] = ref
+        if Path(ref).is_absolute():  # a local folder, made absolute by the loader
+            values[f"{section}.{field}"] = ref
     return [verbatim(key, value) for key, value in values.items()]
 
 

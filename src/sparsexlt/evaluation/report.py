@@ -50,12 +50,12 @@ class PivotTable:
     def settings(self) -> list[tuple[str, str, str]]:
         """(column, scenario, method) in the recipe's scenario order, then by method."""
 
-        def order(column: str) -> tuple:
-            scenario, _, method = column.partition("/")
+        def order(setting: tuple[str, str, str]) -> tuple:
+            _, scenario, method = setting
             rank = SCENARIOS.index(scenario) if scenario in SCENARIOS else len(SCENARIOS)
             return rank, scenario, method
 
-        return [(c, *_split(c)) for c in sorted(self.columns, key=order)]
+        return sorted(((c, *_split(c)) for c in self.columns), key=order)
 
     def averages(self) -> dict[str, float]:
         """Per column, the mean over the target languages that have a value."""

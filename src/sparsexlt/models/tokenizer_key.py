@@ -7,7 +7,8 @@ other tokenizer.
 
 Contract: `tokenizer_bytes` is the tokenizer's class, special tokens and full serialised form
 (vocabulary, merges, normaliser, pre-tokeniser: `backend_tokenizer.to_str()` for a fast
-tokenizer; the vocabulary and init options for a slow one). `tokenizer_key` is its sha256,
+tokenizer, less the truncation and padding settings that each call sets; the vocabulary and
+init options for a slow one). `tokenizer_key` is its sha256,
 memoised on the tokenizer object for as long as its length is unchanged (adding tokens
 recomputes it); serialising XLM-R's 250k-piece vocabulary takes a fraction of a second.
 """
@@ -15,19 +16,24 @@ recomputes it); serialising XLM-R's 250k-piece vocabulary takes a fraction of a 
 from __future__ import annotations
 
 import hashlib
+import json
 from contextlib import suppress
 from typing import Any
 
 from sparsexlt.util.hashing import canonical_json
 
 _MEMO = "_sparsexlt_tokenizer_key"
+USE_STATE = ("truncation", "padding")
 
 
 def tokenizer_bytes(tokenizer: Any) -> bytes:
     """What defines how `tokenizer` splits text (see the module contract)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
-        body = backend.to_str()
+        serialised = json.loads(backend.to_str())
+        for per_call in USE_STATE:  # set by each call (truncation=True, padding=…), not content
+            serialised.pop(per_call, None)
+        body = canonical_json(serialised)
     else:
         options = getattr(tokenizer, "init_kwargs", {})
         body = canonical_json([tokenizer.get_vocab(), sorted(map(str, options.items()))])

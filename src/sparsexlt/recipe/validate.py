@@ -138,15 +138,13 @@ def _converted_translator_problems(config: PipelineConfig) -> list[str]:
 
 def _mt_adapt_problems(config: PipelineConfig) -> list[str]:
     """Only some methods can train NLLB: LT-SFT needs a TaskModel, MAD-X an encoder layout."""
-    from sparsexlt.translation.adapt import SEQ2SEQ_METHODS
+    from sparsexlt.translation.adapt import method_problem
 
     adapt = config.translation.adapt
-    if not config.translation.enabled or adapt is None or adapt.method in SEQ2SEQ_METHODS:
+    if not config.translation.enabled or adapt is None:
         return []
-    return [
-        f"translation.adapt.method: {adapt.method!r} cannot adapt a translation model; choose "
-        f"one of {', '.join(SEQ2SEQ_METHODS)}"
-    ]
+    problem = method_problem(adapt.method)
+    return [] if problem is None else [f"translation.adapt.method: {problem}"]
 
 
 def _launch_problems(config: PipelineConfig) -> list[str]:

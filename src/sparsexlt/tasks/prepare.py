@@ -13,10 +13,11 @@ from sparsexlt.tasks.options import prepare_worker, step_options
 
 
 def _resolved(job: BaseModelJob, output_dir: str) -> bool:
-    """A hub or local model is no artifact of ours: what must still exist is the folder the
-    earlier run resolved it to (the built tiny model's artifact folder, for `tiny:`)."""
+    """Whether an earlier run resolved the base and, for `tiny:`, its built folder (our artifact)
+    still exists. A hub id or local folder is no artifact of ours: its path is a name (a hub id
+    never exists on disk) and the job key already follows its content."""
     ref = known_base(job, output_dir)
-    return ref is not None and Path(ref.path).exists()
+    return ref is not None and (job.tiny is None or Path(ref.path).exists())
 
 
 def _dropout(job: BaseModelJob) -> list[str]:

@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from sparsexlt.adapters.base import Component, FineTuningMethod
+from sparsexlt.adapters.registry import COMPONENT_DIR
 from sparsexlt.training.arguments import check_and_record, describe_arguments, write_arguments
 from sparsexlt.training.callbacks import Callback, MicroBatch
 from sparsexlt.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -348,7 +349,7 @@ class _Run:
     def _finish(self) -> TrainResult:
         component = self.method.export()
         if is_main_process():
-            _save_component(component, self.output_dir / "component")
+            _save_component(component, self.output_dir / COMPONENT_DIR)
             atomic_write_json(self.output_dir / "history.json", self.loop["history"])
         barrier()  # every rank returns once the outputs exist
         return TrainResult(

@@ -34,6 +34,7 @@ from typing import Any
 
 import torch
 
+from sparsexlt.adapters.registry import COMPONENT_DIR
 from sparsexlt.errors import ConfigError
 from sparsexlt.models.loading import (
     load_seq2seq,
@@ -54,7 +55,7 @@ from sparsexlt.translation.new_language import add_language_code
 from sparsexlt.translation.options import TranslationOptions
 from sparsexlt.translation.parallel import Pair, Seq2SeqCollator, encode_pairs
 from sparsexlt.util.atomic import atomic_dir, atomic_write_json, is_complete
-from sparsexlt.util.hashing import hash_json, sha256_file, short
+from sparsexlt.util.hashing import hash_json, sha256_tree, short
 from sparsexlt.util.progress import log
 
 REPORT_FILE = "report.json"
@@ -94,14 +95,18 @@ class AdaptConfig:
     eval_max_output_tokens: int = 128
 
     def __post_init__(self) -> None:
-        if self.method not in SEQ2SEQ_METHODS:  # refused before any step loads the model
-            raise ConfigError(
-                "method",
-                [
-                    f"{self.method!r} cannot adapt a translation model; choose one of "
-                    f"{', '.join(SEQ2SEQ_METHODS)}"
-                ],
-            )
+        problem = method_problem(self.method)  # refused before any step loads the model
+        if problem is not None:
+            raise ConfigError("method", [problem])
+
+
+def method_problem(method: str) -> str | None:
+    """Why `method` cannot adapt a translation model, or None when it can."""
+    if method in SEQ2SEQ_METHODS:
+        return None
+    return (
+        f"{method!r} cannot adapt a translation model; choose one of {', '.join(SEQ2SEQ_METHODS)}"
+    )
 
 
 @dataclass
@@ -168,21 +173,20 @@ def adaptation_key(
     return hash_json(
         {
             "config": asdict(config),
-            "base": base_identity(base_model),
+            "base": _base_content(base_model),
             "train": [list(p) for p in train_pairs],
             "eval": [list(p) for p in eval_pairs],
         }
     )
 
 
-def base_identity(base_model: str | Path) -> dict[str, Any]:
-    """A local model folder by the sha256 of each top-level file (not its path: a moved folder
-    is the same base, a rewritten one is not); a hub id by its name."""
+def _base_content(base_model: str | Path) -> dict[str, Any]:
+    """A local model folder by its content (not its path: a moved folder is the same base, a
+    rewritten one is not); a hub id by its name."""
     folder = Path(resolve_model_path(base_model))
     if not folder.is_dir():
         return {"hub_id": str(base_model)}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    return {"files": {p.name: sha256_file(p) for p in files}}
+    return {"content": sha256_tree(folder)}
 
 
 def _claim(out_dir: Path, key: str, base_model: str | Path, config: AdaptConfig) -> None:
@@ -214,7 +218,7 @@ def _stamped(folder: Path, key: str) -> bool:
 
 def _result(out_dir: Path, report: dict[str, Any]) -> AdaptResult:
     return AdaptResult(
-        out_dir / "translator", out_dir / "merged", out_dir / "train" / "component", report
+        out_dir / "translator", out_dir / "merged", out_dir / "train" / COMPONENT_DIR, report
     )
 
 
