@@ -132,3 +132,16 @@ def test_split_supported_partitions_and_still_rejects_typos():
 def test_language_codes_in_vocab_finds_only_code_shaped_tokens():
     vocab = ["<s>", "▁saya", "jav_Latn", "ind_Latn", "abc_def", "<mask>"]
     assert language_codes_in_vocab(vocab) == {"jav_Latn", "ind_Latn"}
+
+
+def test_a_region_tag_is_dropped_when_the_language_alone_is_known():
+    assert [resolve_language(c) for c in ("pt-BR", "es-419", "en_US")] == [
+        "por_Latn",
+        "spa_Latn",
+        "eng_Latn",
+    ]
+    assert resolve_language("zh-TW") == "zho_Hant"  # the table's own alias, script and all
+    with pytest.raises(UnknownLanguageError):  # the region picks the script: never guessed
+        resolve_language("zho-MO")
+    with pytest.raises(UnknownLanguageError, match="empty language code"):
+        resolve_language(" ")

@@ -23,6 +23,8 @@ from sparsexlt.errors import UnknownLanguageError, UnsupportedLanguageError
 from sparsexlt.translation.language_table import NLLB_TABLE, UNSUPPORTED_TABLE
 
 _CODE_PATTERN = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
+_REGION = re.compile(r"^([a-z]{2,3})_(?:[a-z]{2}|\d{3})$")  # normalised `pt-BR`, `es-419`
+_SCRIPT_BY_REGION = {"zh", "zho"}  # zh-TW is Traditional script: pick zho_Hant/zho_Hans
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,21 @@ def known_keys() -> list[str]:
 
 
 def lookup_language(code: str) -> Language:
-    """The `Language` a user's code names; `UnknownLanguageError` with suggestions otherwise."""
+    """The `Language` a user's code names; `UnknownLanguageError` with suggestions otherwise.
+
+    A BCP-47 region tag (`pt-BR`, `es-419`, `en_US`) is dropped when the code without it is
+    known: NLLB-200 has one code per language and script, not per region."""
     supported, unsupported = _tables()
     key = normalize_key(code)
-    lang = supported.get(key) or unsupported.get(key)
-    if lang is None:
-        raise UnknownLanguageError(_unknown_message(code, key))
-    return lang
+    if not key:
+        raise UnknownLanguageError("empty language code")
+    region = _REGION.match(key)
+    keys = (key, region.group(1)) if region and region.group(1) not in _SCRIPT_BY_REGION else (key,)
+    for k in keys:
+        lang = supported.get(k) or unsupported.get(k)
+        if lang is not None:
+            return lang
+    raise UnknownLanguageError(_unknown_message(code, key))
 
 
 def resolve_language(code: str, available: Collection[str] | None = None) -> str:
