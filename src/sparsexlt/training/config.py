@@ -27,7 +27,8 @@ class TrainConfig:
         phase, converted to ceil(epochs * batches_per_epoch / grad_accum) steps.
     batch_size: examples per micro-batch (every micro-batch comes from one source). Under N
         processes this is the global micro-batch: each process takes its slice (about
-        batch_size / N), so the same config trains the same model on 1 or N processes.
+        batch_size / N), so the same config trains the same model on 1 or N processes (SpIEL-AG
+        excepted: its growth candidates come from rank 0's slice, docs/scaling-out.md).
     grad_accum: micro-batches per optimizer step (each loss is divided by it).
     lr: peak learning rate; one value for every phase, or a list with one per phase (LT-SFT's
         sparse phase may want another rate than its dense one). Each phase builds a fresh

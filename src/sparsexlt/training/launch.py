@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -88,15 +89,33 @@ def launch_training(
     passing it through."""
     command = launch_command(args, processes, launcher, module=module, script=script)
     merged = {**os.environ, **(env or {}), LAUNCHED_ENV: launcher}
-    return subprocess.run(
-        command,
-        env=merged,
-        cwd=cwd,
-        timeout=timeout,
-        check=True,
-        text=True,
-        capture_output=capture,
-    )
+    pipe = subprocess.PIPE if capture else None
+    # its own session: on a timeout or an interrupt the launcher *and its workers* are stopped
+    with subprocess.Popen(
+        command, env=merged, cwd=cwd, text=True, stdout=pipe, stderr=pipe, start_new_session=True
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except BaseException:
+            _stop_group(process)
+            raise
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, out, err)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def _stop_group(process: subprocess.Popen[str], grace: float = 10.0) -> None:
+    """SIGTERM to the launcher's whole process group, SIGKILL after `grace` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def under_launcher() -> bool:
