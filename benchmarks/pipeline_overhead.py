@@ -41,6 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="sparsexlt-bench-"))
+    work.mkdir(parents=True, exist_ok=True)  # Prefect's home goes inside: it must exist
     os.environ["PREFECT_HOME"] = str(work / "prefect")
     os.environ.setdefault("SPARSEXLT_QUIET", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
