@@ -141,6 +141,7 @@ def test_a_region_tag_is_dropped_when_the_language_alone_is_known():
         "eng_Latn",
     ]
     assert resolve_language("zh-TW") == "zho_Hant"  # the table's own alias, script and all
+    assert (resolve_language("iw"), resolve_language("ekk")) == ("heb_Hebr", "est_Latn")
     with pytest.raises(UnknownLanguageError):  # the region picks the script: never guessed
         resolve_language("zho-MO")
     with pytest.raises(UnknownLanguageError, match="empty language code"):

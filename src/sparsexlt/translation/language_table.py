@@ -64,7 +64,7 @@ dzo_Tibt	Dzongkha	dz, dzo
 ell_Grek	Greek	el, ell, gre
 eng_Latn	English	en, eng
 epo_Latn	Esperanto	eo, epo
-est_Latn	Estonian	et, est
+est_Latn	Estonian	et, est, ekk
 eus_Latn	Basque	eu, eus, baq
 ewe_Latn	Ewe	ee, ewe
 fao_Latn	Faroese	fo, fao
@@ -82,7 +82,7 @@ grn_Latn	Guarani	gn, grn, gug, guarani
 guj_Gujr	Gujarati	gu, guj
 hat_Latn	Haitian Creole	ht, hat, haitian
 hau_Latn	Hausa	ha, hau
-heb_Hebr	Hebrew	he, heb
+heb_Hebr	Hebrew	he, heb, iw
 hin_Deva	Hindi	hi, hin
 hne_Deva	Chhattisgarhi	hne
 hrv_Latn	Croatian	hr, hrv
