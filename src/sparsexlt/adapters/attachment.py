@@ -48,14 +48,10 @@ def head_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
 
 
 def write_new_parameters(
-    model: nn.Module, values: dict[str, torch.Tensor], skip_missing: bool
+    params: dict[str, nn.Parameter], values: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """Copy absolute `values` into the model's parameters; returns the originals.
-
-    Every name and shape is checked before anything is written (`check_new_parameters`), so a
-    refused write leaves the model as it was.
-    """
-    params = check_new_parameters(model, values, skip_missing)
+    """Copy absolute `values` into `params` (what `check_new_parameters` returned, so every name
+    and shape was checked before anything changed); returns the originals."""
     originals: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for name, param in params.items():

@@ -115,7 +115,7 @@ def run(
     if dry_run:
         _print_plan(cfg, method, scenario, target)
         return
-    _checked_plan(cfg, method, scenario, target)  # a typo fails now, before Prefect starts
+    _check_selection(cfg, method, scenario, target)  # a typo fails now, before Prefect starts
     from sparsexlt.deployments.prefect_env import prefect_defaults
 
     prefect_defaults(cfg.output_dir, quiet=os.environ.get("SPARSEXLT_QUIET") == "1")
@@ -178,16 +178,14 @@ def _load(config: Path, overrides: list[str]):
     return cfg
 
 
-def _checked_plan(cfg, methods, scenarios, targets, base_job=None, fingerprint=None):
-    """The plan of the selected methods/scenarios/targets; an unknown one is a usage error
-    (one line, exit 2). Without `fingerprint` it loads no model: cheap enough to run first."""
+def _check_selection(cfg, methods, scenarios, targets) -> None:
+    """An unknown method, scenario or target is a usage error (one line, exit 2), found from
+    the config alone: nothing is planned or hashed, no model loaded."""
     from sparsexlt.errors import ConfigError
-    from sparsexlt.recipe.plan import build_plan, plan_base, restrict_to_targets
+    from sparsexlt.recipe.plan import check_selection
 
     try:
-        base_job = base_job or plan_base(cfg)
-        plan = build_plan(cfg, base_job, fingerprint, methods=methods, scenarios=scenarios)
-        return restrict_to_targets(plan, targets) if targets else plan
+        check_selection(cfg, methods, scenarios, targets)
     except KeyError as err:
         fail(str(err.args[0]) if err.args else "unknown selection")
     except ConfigError as err:
@@ -197,12 +195,14 @@ def _checked_plan(cfg, methods, scenarios, targets, base_job=None, fingerprint=N
 def _print_plan(cfg, methods, scenarios, targets) -> None:
     from sparsexlt.recipe.base_model import known_base
     from sparsexlt.recipe.describe import describe_plan
-    from sparsexlt.recipe.plan import plan_base
+    from sparsexlt.recipe.plan import build_plan, plan_base, restrict_to_targets
 
+    _check_selection(cfg, methods, scenarios, targets)
     base_job = plan_base(cfg)
     base = known_base(base_job, cfg.output_dir)
     fingerprint = base.info["fingerprint"] if base else None
-    plan = _checked_plan(cfg, methods, scenarios, targets, base_job, fingerprint)
+    plan = build_plan(cfg, base_job, fingerprint, methods=methods, scenarios=scenarios)
+    plan = restrict_to_targets(plan, targets) if targets else plan
     title = f"Plan of {cfg.name} (config {cfg.config_hash()[:12]}), output {cfg.output_dir}"
     typer.echo(describe_plan(plan, cfg.output_dir, title))
 

@@ -49,9 +49,18 @@ def score(
 
     `source` names the data in the error raised when a gold label is missing (None).
     """
-    require_gold(gold, source)
-    if gold_deprels is not None:
-        require_gold(gold_deprels, source)
+    _require_all_gold(gold, gold_deprels, source)
+    return _metrics(task_type, gold, predictions, label_list, gold_deprels)
+
+
+def _metrics(
+    task_type: str,
+    gold: Sequence,
+    predictions: Sequence,
+    label_list: Sequence[str],
+    gold_deprels: Sequence | None,
+) -> dict[str, float]:
+    """`score` on gold already checked complete."""
     if task_type in CLASSIFICATION_TYPES:
         return {"accuracy": accuracy(gold, predictions), "macro_f1": macro_f1(gold, predictions)}
     if task_type == TOKEN_CLASSIFICATION:
@@ -97,9 +106,7 @@ def evaluate(
         gold, deprels = _column(dataset, "heads"), _column(dataset, "deprels")
     else:
         gold, deprels = _column(dataset, "label"), None
-    require_gold(gold, source)
-    if deprels is not None:
-        require_gold(deprels, source)
+    _require_all_gold(gold, deprels, source)  # before predicting: nothing to score against
     predictions = predict(
         model,
         dataset,
@@ -110,8 +117,14 @@ def evaluate(
         max_length=max_length,
         description=f"evaluate {task_type}",
     )
-    scores = score(task_type, gold, predictions, label_list, deprels, source=source)
+    scores = _metrics(task_type, gold, predictions, label_list, deprels)
     return {**scores, "n_examples": len(dataset)}
+
+
+def _require_all_gold(gold: Sequence, deprels: Sequence | None, source: str) -> None:
+    require_gold(gold, source)
+    if deprels is not None:
+        require_gold(deprels, source)
 
 
 def require_gold(gold: Sequence, source: str) -> None:

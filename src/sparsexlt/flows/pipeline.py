@@ -16,7 +16,7 @@ from sparsexlt.recipe.artifacts import ArtifactRef
 from sparsexlt.recipe.plan import (
     Plan,
     build_plan,
-    check_targets,
+    check_selection,
     plan_base,
     restrict_to_targets,
 )
@@ -72,8 +72,7 @@ def xlt_pipeline(
     workers = config.execution.dask_workers if dask_workers is None else dask_workers
     address = dask_address or config.execution.dask_address
     out = str(config.output_dir)
-    if targets:  # a mistyped --target fails here, before any task starts
-        check_targets([t.code for t in config.targets], targets)
+    check_selection(config, methods, scenarios, targets)  # a typo fails before any task
     base_job = plan_base(config)
     base = base_model_task(base_job, out)
     plan = build_plan(

@@ -772,6 +772,20 @@ def restrict_to_targets(plan: Plan, targets: list[str]) -> Plan:
     )
 
 
+def check_selection(
+    config: PipelineConfig,
+    methods: list[str] | None = None,
+    scenarios: list[str] | None = None,
+    targets: list[str] | None = None,
+) -> None:
+    """Refuse a method, scenario or target the config lacks — before anything is planned or
+    started (KeyError for methods and scenarios, as `build_plan` raises; ConfigError for
+    targets, as `restrict_to_targets` raises)."""
+    _choose_methods(config, methods)
+    _choose_scenarios(config, scenarios)
+    check_targets([t.code for t in config.targets], targets or [])
+
+
 def check_targets(configured: list[str], wanted: list[str]) -> None:
     """Raise a ConfigError naming every code of `wanted` that is not a configured target."""
     unknown = [t for t in wanted if t not in configured]

@@ -119,12 +119,12 @@ class LoraComponent(AdapterComponent):
             check_base_fingerprint(model, self.base_fingerprint)
         backbone, _ = locate_backbone(model)
         linears = {name: self._linear(backbone, name, merged) for name in self.factors}
-        check_new_parameters(model, self.new_parameters, skip_new_parameters)
+        head_params = check_new_parameters(model, self.new_parameters, skip_new_parameters)
         if merged:
             undo: Any = ("merged", self._merge(linears))
         else:
             undo = ("unmerged", self._inject(backbone))
-        head = write_new_parameters(model, self.new_parameters, skip_new_parameters)
+        head = write_new_parameters(head_params, self.new_parameters)
         self._applied.add(model, (undo, head))
 
     def revert(self, model: nn.Module) -> None:

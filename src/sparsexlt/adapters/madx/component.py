@@ -129,7 +129,7 @@ class MadxAdapter(AdapterComponent):
         if check_fingerprint:
             check_base_fingerprint(model, self.base_fingerprint)
         encoder, _ = locate_backbone(model)
-        check_new_parameters(model, self.new_parameters, skip_new_parameters)
+        head_params = check_new_parameters(model, self.new_parameters, skip_new_parameters)
         stack = AdapterStack.of(encoder, create=True)
         device = stack.sites.device
         if self.modules.device != device:
@@ -143,7 +143,7 @@ class MadxAdapter(AdapterComponent):
             )
         stack.push(encoder, self, head)
         try:
-            originals = write_new_parameters(model, self.new_parameters, skip_new_parameters)
+            originals = write_new_parameters(head_params, self.new_parameters)
         except BaseException:
             stack.remove(encoder, self)
             raise

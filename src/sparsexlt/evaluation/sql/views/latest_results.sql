@@ -11,25 +11,21 @@ WITH tagged AS (
     FROM results AS x
     LEFT JOIN runs AS r ON r.run_id = x.run_id
 ),
-newest AS (
-    SELECT task, method, scenario, source_langs, target_lang, metric, split, experiment_hash
+ranked AS (
+    SELECT
+        *,
+        first_value(experiment_hash) OVER (
+            PARTITION BY task, method, scenario, source_langs, target_lang, metric, split
+            ORDER BY created_at DESC, config_hash
+        ) AS newest_experiment
     FROM tagged
-    QUALIFY row_number() OVER (
-        PARTITION BY task, method, scenario, source_langs, target_lang, metric, split
-        ORDER BY created_at DESC, config_hash
-    ) = 1
 )
 SELECT
-    t.task, t.method, t.scenario, t.source_langs, t.target_lang, t.metric, t.split, t.seed,
-    t.value, t.n_examples, t.run_id, t.config_hash, t.artifact_key, t.created_at,
-    t.experiment_hash
-FROM tagged AS t
-JOIN newest AS n
-    ON t.task = n.task AND t.method = n.method AND t.scenario = n.scenario
-    AND t.source_langs = n.source_langs AND t.target_lang = n.target_lang
-    AND t.metric = n.metric AND t.split = n.split AND t.experiment_hash = n.experiment_hash
+    task, method, scenario, source_langs, target_lang, metric, split, seed,
+    value, n_examples, run_id, config_hash, artifact_key, created_at, experiment_hash
+FROM ranked
+WHERE experiment_hash = newest_experiment
 QUALIFY row_number() OVER (
-    PARTITION BY t.task, t.method, t.scenario, t.source_langs, t.target_lang, t.metric, t.split,
-        t.seed
-    ORDER BY t.created_at DESC, t.config_hash
+    PARTITION BY task, method, scenario, source_langs, target_lang, metric, split, seed
+    ORDER BY created_at DESC, config_hash
 ) = 1;
